@@ -1,0 +1,18 @@
+#include "core/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"labelwatch: one-shot ModelArts labeling CLI"};
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (show_version) {
+    std::cout << "labelwatch " << labelwatch::version << "\n";
+    return 0;
+  }
+  std::cerr << "labelwatchd: the CLI is not built yet\n";
+  return 2;
+}

@@ -1,0 +1,18 @@
+#include "core/version.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"labelwatch-sim: ModelArts simulator"};
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version and exit");
+  CLI11_PARSE(app, argc, argv);
+  if (show_version) {
+    std::cout << "labelwatch-sim " << labelwatch::version << "\n";
+    return 0;
+  }
+  std::cerr << "labelwatchd: the simulator is not built yet\n";
+  return 2;
+}
