@@ -89,7 +89,15 @@ std::string json_path::render() const {
       out += ']';
     } else {
       if (!out.empty()) out += '.';
-      out += p.key;
+      // Member names of maps (hard_details) come from the server: keep messages short.
+      if (p.key.size() <= k_describe_max) {
+        out += p.key;
+      } else {
+        std::size_t n = k_describe_max;
+        while (n > 0 && (static_cast<unsigned char>(p.key[n]) & 0xC0) == 0x80) --n;
+        out += p.key.substr(0, n);
+        out += "...";
+      }
     }
   }
   return out;

@@ -653,6 +653,12 @@ TEST(decode_failure, wrong_types_name_the_full_path) {
             "hard_details.3: expected object, got 3");
 }
 
+TEST(decode_failure, long_member_names_are_cut_in_paths) {
+  const std::string key(100, 'k');
+  EXPECT_EQ(error_of(decode_sample(R"({"sample_id": "s", "hard_details": {")" + key + R"(": {"id": true}}})")),
+            "hard_details." + std::string(64, 'k') + "....id: expected integer, got true");
+}
+
 TEST(decode_failure, first_error_wins) {
   EXPECT_EQ(error_of(decode_workforce_task(
                 R"({"task_id": "t", "status": 1, "sample_stats": {"total_sample_count": "a", "unannotated_sample_count": "b"}})")),
