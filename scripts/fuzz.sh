@@ -70,7 +70,9 @@ for t in "${targets[@]}"; do
   [[ -n ${max_len[$t]} ]] && args+=(-max_len="${max_len[$t]}")
   echo "== $t: ${seconds}s (log: $work/last.log)"
   rc=0
+  started=$SECONDS
   nice -n 10 "${exe[$t]}" "${args[@]}" "$work/corpus" >"$work/last.log" 2>&1 || rc=$?
+  elapsed=$((SECONDS - started))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/last.log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/last.log" | tail -1)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$work/last.log" | tail -1 || true)
@@ -83,7 +85,7 @@ for t in "${targets[@]}"; do
     tail -n 60 "$work/last.log"
     printf '  finding: %s\n' "${found[@]}"
   fi
-  line=$(printf '%-24s %6ss %12s execs %8s/s  %-32s %s' "$t" "$seconds" "${execs:-?}" "${rate:-?}" \
+  line=$(printf '%-24s %6ss %12s execs %8s/s  %-32s %s' "$t" "$elapsed" "${execs:-?}" "${rate:-?}" \
     "${cov:-cov: ?}" "$status")
   echo "$line"
   summary+=("$line")

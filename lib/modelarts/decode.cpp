@@ -6,7 +6,6 @@
 #include "modelarts/json_reader.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parser.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
 
@@ -23,7 +22,6 @@ namespace {
 // ---- parsing ------------------------------------------------------------------------
 
 constexpr std::size_t k_value_arena = 16 * 1024;  // a workforce detail needs ~6 KiB
-constexpr std::size_t k_parser_scratch = 4 * 1024;
 
 bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -54,14 +52,11 @@ template <class T, class Fill>
 decode_result<T> decode_object(std::string_view body, Fill&& fill) {
   if (trim_json_space(body).empty()) return decode_error{"", "empty body"};
   alignas(std::max_align_t) unsigned char arena[k_value_arena];
-  unsigned char scratch[k_parser_scratch];
   json::monotonic_resource mr(arena, sizeof arena);
-  json::parser p(json::storage_ptr(), json::parse_options(), scratch, sizeof scratch);
-  p.reset(&mr);
   json::error_code ec;
-  const std::size_t consumed = p.write(body.data(), body.size(), ec);
+  std::size_t consumed = 0;
+  const json::value root = detail::parse_json(body, &mr, ec, consumed);
   if (ec) return parse_error(body, consumed, ec);
-  const json::value root = p.release();
   if (!root.is_object())
     return decode_error{"", "expected a JSON object, got " + detail::describe(root)};
   detail::reader r;
@@ -473,13 +468,10 @@ error_body decode_error_body(std::string_view body) {
   if (!trim_json_space(body).empty()) {
     alignas(std::max_align_t) unsigned char arena[4096];
     json::monotonic_resource mr(arena, sizeof arena);
-    json::parse_options opts;
     json::error_code ec;
-    json::parser p(json::storage_ptr(), opts);
-    p.reset(&mr);
-    p.write(body.data(), body.size(), ec);
+    std::size_t consumed = 0;
+    const json::value root = detail::parse_json(body, &mr, ec, consumed);
     if (!ec) {
-      const json::value root = p.release();
       if (root.is_object()) {
         const auto& o = root.get_object();
         if (take_either_pair(o, out)) return out;

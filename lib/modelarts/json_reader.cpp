@@ -1,7 +1,9 @@
 // Typed, path-aware reads for decode.cpp (see json_reader.hpp for the rules).
 #include "modelarts/json_reader.hpp"
 
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value_stack.hpp>
 
 #include <array>
 #include <charconv>
@@ -75,7 +77,112 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+// Boost.JSON 1.81 converts decimal text to double with a fast approximation that can
+// be one ulp off for long mantissas, and the result depends on how the number lines up
+// in the input buffer (the fuzzer found a pass_rate that decoded differently in a list
+// page than in the task's detail). Precise conversion only arrived in Boost 1.83, so
+// this handler builds values exactly as boost::json::parser does, except that doubles
+// are re-read from their text with std::from_chars (correctly rounded).
+class value_builder {
+ public:
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  value_builder(json::storage_ptr temp, unsigned char* buffer, std::size_t size)
+      : st(std::move(temp), buffer, size) {}
+
+  json::value_stack st;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  // A number split across write() calls; with whole bodies this stays empty.
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    number_.clear();
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    number_.clear();
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view s, json::error_code&) {
+    std::string_view text(s.data(), s.size());
+    if (!number_.empty()) {
+      number_.append(s.data(), s.size());
+      text = number_;
+    }
+    double exact = 0;
+    // Out of range (1e999, 1e-999): keep the parser's infinity or zero.
+    if (auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), exact);
+        ec == std::errc{} && p == text.data() + text.size())
+      d = exact;
+    number_.clear();
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  std::string number_;
+};
+
 }  // namespace
+
+json::value parse_json(std::string_view body, json::storage_ptr sp, json::error_code& ec,
+                       std::size_t& offset) {
+  unsigned char scratch[4096];
+  json::basic_parser<value_builder> p(json::parse_options(), json::storage_ptr(), scratch, sizeof scratch);
+  p.handler().st.reset(std::move(sp));
+  offset = p.write_some(false, body.data(), body.size(), ec);
+  if (!ec && offset < body.size()) ec = json::error::extra_data;
+  if (ec || !p.done()) {
+    if (!ec) ec = json::error::incomplete;
+    return nullptr;
+  }
+  return p.handler().st.release();
+}
 
 std::string json_path::render() const {
   std::vector<const json_path*> chain;

@@ -27,7 +27,9 @@
 #include "core/time.hpp"
 #include "modelarts/decode.hpp"
 
+#include <boost/json/error.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -39,6 +41,14 @@
 #include <vector>
 
 namespace labelwatch::modelarts::detail {
+
+// Parses one complete JSON text (RFC 8259, depth <= 32, valid UTF-8, nothing but
+// whitespace after it) into a value whose memory comes from `sp`. Doubles are read
+// from their decimal text with std::from_chars, so they are correctly rounded and do
+// not depend on where the number sits in the buffer. On failure `ec` is set and
+// `offset` is the byte where parsing stopped; the returned value is null.
+boost::json::value parse_json(std::string_view body, boost::json::storage_ptr sp,
+                              boost::json::error_code& ec, std::size_t& offset);
 
 // One step of a JSON path: a member name or an array index, linked to its parent.
 // The root has no parent and renders as "".

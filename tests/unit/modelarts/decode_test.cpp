@@ -7,6 +7,7 @@
 #include <boost/system/system_error.hpp>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +19,14 @@ namespace {
 std::string read_seed(const std::string& name) {
   std::ifstream in(std::string(LABELWATCH_TEST_DATA_DIR) + "/seeds/" + name, std::ios::binary);
   EXPECT_TRUE(in) << "missing test data " << name;
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string read_file_in_fuzz_corpus(const std::string& name) {
+  std::ifstream in(std::string(LABELWATCH_TEST_DATA_DIR) + "/../fuzz/corpus/" + name, std::ios::binary);
+  EXPECT_TRUE(in) << "missing corpus file " << name;
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -600,6 +609,23 @@ TEST(decode_quirk, nested_events_decode) {
   EXPECT_EQ(a.result->events[1].description, "inference");
   EXPECT_EQ(error_of(decode_auto_task(R"({"status": 1, "result": {"events": [{"events": [{"level": "high"}]}]}})")),
             "result.events[0].events[0].level: expected integer, got \"high\"");
+}
+
+// Found by fuzz.decode_sample (tests/fuzz/corpus/decode_sample/regress-double-position.json):
+// Boost.JSON 1.81 rounds some long decimals to a neighbouring double, and which one
+// depends on where the number sits in the buffer, so a sample decoded differently inside
+// a list page than alone. Doubles are now read from their text, correctly rounded.
+TEST(decode_quirk, doubles_are_correctly_rounded_wherever_they_sit) {
+  const std::string body = read_file_in_fuzz_corpus("decode_sample/regress-double-position.json");
+  const std::string problem =
+      "metadata.@modelarts:hard_reasons: expected an integer array or \"3-20-21-19\", got -923320723370940.2";
+  EXPECT_EQ(error_of(decode_sample(body)), problem);
+  EXPECT_EQ(error_of(decode_sample_list(R"({"samples":[)" + body + "]}")), "samples[0]." + problem);
+  // Boost 1.81 alone gives 123456789012345.69 here.
+  const auto a = ok(decode_auto_task(R"({"status": 1, "progress": 123456789012345.675})"));
+  EXPECT_EQ(a.progress, std::strtod("123456789012345.675", nullptr));
+  const auto w = ok(decode_workforce_task(R"({"task_id": "t", "status": 1, "pass_rate": 0.98})"));
+  EXPECT_EQ(w.pass_rate, 0.98);
 }
 
 TEST(decode_quirk, duplicate_keys_last_one_wins) {
