@@ -212,7 +212,9 @@ std::optional<parsed_authorization> parse_authorization(std::string_view value) 
       while (s <= val.size()) {
         auto semi = val.find(';', s);
         if (semi == std::string_view::npos) semi = val.size();
-        if (semi > s) out.signed_headers.push_back(lower(val.substr(s, semi - s)));
+        // Names are tokens: whitespace around them ("host; x-sdk-date") is not part of them.
+        const auto name = trim(val.substr(s, semi - s));
+        if (!name.empty()) out.signed_headers.push_back(lower(name));
         s = semi + 1;
       }
       have_headers = !out.signed_headers.empty();

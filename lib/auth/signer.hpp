@@ -78,7 +78,7 @@ std::string sign(const request_to_sign& r, std::string_view sdk_date,
 // SDK-HMAC-SHA256 header with Access, SignedHeaders and Signature.
 struct parsed_authorization {
   std::string access_key;
-  std::vector<std::string> signed_headers;  // lower-case, in the order given
+  std::vector<std::string> signed_headers;  // lower-case, trimmed, in the order given
   std::string signature;
 };
 std::optional<parsed_authorization> parse_authorization(std::string_view value);

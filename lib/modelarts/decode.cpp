@@ -21,7 +21,8 @@ namespace {
 
 // ---- parsing ------------------------------------------------------------------------
 
-constexpr std::size_t k_value_arena = 16 * 1024;  // a workforce detail needs ~6 KiB
+// Parsed values of typical detail documents fit on the stack; larger bodies spill to the heap.
+constexpr std::size_t k_value_arena = 16 * 1024;
 
 bool is_json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 

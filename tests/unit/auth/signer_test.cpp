@@ -148,3 +148,14 @@ TEST(signer, signed_headers_name_every_canonical_line) {
   EXPECT_EQ(h.block, ":a\n:b\nhost:h\n");
   EXPECT_EQ(h.signed_headers, ";;host");
 }
+
+// Found by fuzz.signer (tests/fuzz/corpus/signer/regress-signed-header-spaces.txt):
+// whitespace around a SignedHeaders name stayed part of it, so a verifier looked up a
+// header " x-sdk-date" that no request carries.
+TEST(signer, parse_authorization_trims_signed_header_names) {
+  const auto parsed = lw::parse_authorization(
+      "SDK-HMAC-SHA256 Access=a, SignedHeaders=Host; x-sdk-date\t;;  , Signature=b");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->signed_headers, (std::vector<std::string>{"host", "x-sdk-date"}));
+  EXPECT_FALSE(lw::parse_authorization("SDK-HMAC-SHA256 Access=a, SignedHeaders= ; , Signature=b"));
+}
