@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -94,6 +95,9 @@ class checker {
     writable("state.path", cfg_.state.path);
     if (cfg_.events.log != "stdout" && cfg_.events.log != "journal")
       writable("events.log", cfg_.events.log);
+    const auto by_line = [](const config_error& x, const config_error& y) { return x.line < y.line; };
+    std::stable_sort(report_.errors.begin(), report_.errors.end(), by_line);
+    std::stable_sort(report_.notes.begin(), report_.notes.end(), by_line);
     return std::move(report_);
   }
 

@@ -29,17 +29,17 @@ constexpr milliseconds k_max_duration = std::chrono::days{3650};
 
 // ---- message text -------------------------------------------------------------------
 
-// A value quoted for a one-line message: control characters escaped, long values cut.
-std::string quoted(std::string_view s) {
-  constexpr std::size_t max_len = 80;
-  std::string out = "\"";
+// Text for a one-line message: control characters escaped as \xNN, cut after
+// `max_len` bytes; quotes and backslashes escaped too when `quote` is set.
+std::string escaped(std::string_view s, std::size_t max_len, bool quote) {
+  std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (i == max_len) {
       out += "...";
       break;
     }
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
+    if (quote && (c == '"' || c == '\\')) {
       out += '\\';
       out += static_cast<char>(c);
     } else if (c < 0x20 || c == 0x7f) {
@@ -51,9 +51,11 @@ std::string quoted(std::string_view s) {
       out += static_cast<char>(c);
     }
   }
-  out += '"';
   return out;
 }
+
+// A value quoted for a one-line message.
+std::string quoted(std::string_view s) { return '"' + escaped(s, 80, true) + '"'; }
 
 bool is_bare_key(std::string_view k) {
   if (k.empty()) return false;
@@ -465,16 +467,15 @@ class table_reader {
       error(key, "expected an array of tables (" + header + "), got " + describe(*n));
       return nullptr;
     }
-    bool ok = true;
+    // Elements that are not tables are reported here; callers skip them and still read
+    // the others, so their errors are reported too.
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const toml::node& e = *arr->get(i);
-      if (!e.is_table()) {
+      if (!e.is_table())
         error_at(key_path(key) + "[" + std::to_string(i) + "]", line_of(e),
                  "expected a table (" + header + "), got " + describe(e));
-        ok = false;
-      }
     }
-    return ok ? arr : nullptr;
+    return arr;
   }
 
   // Reports every key that nobody asked for.
@@ -1055,8 +1056,10 @@ void read_acceptance(context& ctx, const toml::table* table, acceptance_config& 
   for (const auto& w : watches) watched.insert(w.dataset_id);
   std::vector<read_rule> rules;
   if (const auto* arr = t.table_array("rule")) {
-    for (std::size_t i = 0; i < arr->size(); ++i)
-      rules.push_back(read_acceptance_rule(ctx, *arr->get(i)->as_table(), i, watched));
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const auto* rule = arr->get(i)->as_table();
+      if (rule) rules.push_back(read_acceptance_rule(ctx, *rule, i, watched));
+    }
   }
   for (std::size_t j = 0; j < rules.size(); ++j) {
     if (rules[j].rule.name.empty()) continue;
@@ -1085,11 +1088,13 @@ void read_document(context& ctx, const toml::table& root, daemon_config& cfg) {
   if (const auto* arr = t.table_array("watch")) {
     cfg.watches.resize(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i) {
-      read_watch(ctx, *arr->get(i)->as_table(), i, cfg.watches[i]);
+      const auto* watch = arr->get(i)->as_table();
+      if (!watch) continue;
+      read_watch(ctx, *watch, i, cfg.watches[i]);
       if (cfg.watches[i].dataset_id.empty()) continue;
       for (std::size_t j = 0; j < i; ++j) {
         if (cfg.watches[j].dataset_id != cfg.watches[i].dataset_id) continue;
-        const auto* n = arr->get(i)->as_table()->get("dataset_id");
+        const auto* n = watch->get("dataset_id");
         ctx.error("watch[" + std::to_string(i) + "].dataset_id", n ? line_of(*n) : cfg.watches[i].line,
                   "duplicate dataset_id " + quoted(cfg.watches[i].dataset_id) + " (also watch[" +
                       std::to_string(j) + "], line " + std::to_string(cfg.watches[j].line) +
@@ -1130,8 +1135,9 @@ config_result parse_config(std::string_view toml_text, std::string_view source_n
   try {
     root = toml::parse(toml_text, source_name);
   } catch (const toml::parse_error& e) {
-    std::string message{e.description()};
-    if (message.empty()) message = "invalid TOML";
+    // toml++ may quote the offending input; keep the message on one line.
+    std::string message = escaped(e.description(), 300, false);
+    if (message.empty()) message = "syntax error";
     return std::vector<config_error>{
         config_error{ctx.file, {}, e.source().begin.line, "invalid TOML: " + message}};
   }

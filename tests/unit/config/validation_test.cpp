@@ -390,3 +390,14 @@ TEST(validation, a_bad_path_does_not_also_break_its_pair) {
   ASSERT_EQ(errors.size(), 1u) << dump(errors);
   EXPECT_EQ(errors[0].key, "auth.access_key_file");
 }
+
+TEST(validation, a_stray_element_does_not_hide_the_others) {
+  const auto errors = errors_of("watch = [ { dataset_id = \"a\", discover = \"no\" }, 7 ]\n" +
+                                with_cloud("[[acceptance.rule]]\nname = \"r\"\naction = \"pass_all\"\n"
+                                           "mode = \"live\"\n"));
+  ASSERT_EQ(errors.size(), 3u) << dump(errors);
+  // Both on line 1.
+  EXPECT_EQ(errors[0].key, "watch[1]");
+  EXPECT_EQ(errors[1].key, "watch[0].discover");
+  EXPECT_EQ(errors[2].key, "acceptance.rule[0].mode");
+}
