@@ -140,10 +140,9 @@ struct printer {
 };
 
 template <class T>
-net::awaitable<int> print_result(const printer& p, std::ostream& err, std::string_view what,
-                                 net::awaitable<modelarts::api_result<T>> op) {
-  auto r = co_await std::move(op);
-  if (!r) co_return print_api_error(err, what, r.error());
+int report(const printer& p, std::ostream& err, std::string_view what,
+           const modelarts::api_result<T>& r) {
+  if (!r) return print_api_error(err, what, r.error());
   if constexpr (requires { r->items; }) {
     p.many(r->items);
   } else if constexpr (requires { r->size(); }) {
@@ -151,12 +150,14 @@ net::awaitable<int> print_result(const printer& p, std::ostream& err, std::strin
   } else {
     p.one(*r);
   }
-  co_return k_exit_ok;
+  return k_exit_ok;
 }
 
 using runner = std::function<net::awaitable<int>(api_client&, const printer&, std::ostream&)>;
 
-bool single_page(const command_args& a) { return a.offset.has_value() || a.limit.has_value(); }
+bool single_page(const command_args& a) {
+  return a.offset.has_value() || a.limit.has_value();
+}
 
 modelarts::page_request page_of(const command_args& a) {
   return {a.offset.value_or(0), a.limit.value_or(0)};
@@ -260,8 +261,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   flags f;
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the version and exit");
-  app.add_option("--config", f.config_path, "labelwatchd configuration file ([cloud], [auth], [poll])");
-  app.add_option("--endpoint", f.endpoint, "ModelArts endpoint, https://host[:port] ([cloud] endpoint)");
+  app.add_option("--config", f.config_path,
+                 "labelwatchd configuration file ([cloud], [auth], [poll])");
+  app.add_option("--endpoint", f.endpoint,
+                 "ModelArts endpoint, https://host[:port] ([cloud] endpoint)");
   app.add_option("--project-id", f.project_id, "Project id ([cloud] project_id)");
   app.add_option("--ca-file", f.ca_file, "Extra PEM CA bundle trusted besides the system store");
   app.add_option("--proxy", f.proxy, "HTTP CONNECT proxy, http://host:port (default: HTTPS_PROXY)");
@@ -273,49 +276,65 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   app.add_option("--domain-name", f.domain_name, "IAM domain (account) name for token auth");
   app.add_option("--user-name", f.user_name, "IAM user name for token auth");
   app.add_option("--password-file", f.password_file, "File holding the IAM password");
-  app.add_option("--project-name", f.project_name, "Token scope by project name (default: the project id)");
-  app.add_option("--timeout", f.timeout, "Timeout of each request, e.g. 10s ([poll] request_timeout)");
+  app.add_option("--project-name", f.project_name,
+                 "Token scope by project name (default: the project id)");
+  app.add_option("--timeout", f.timeout,
+                 "Timeout of each request, e.g. 10s ([poll] request_timeout)");
   app.add_option("--max-rate", f.max_rate, "Requests per second ([poll] max_rate)");
   app.add_option("--max-in-flight", f.max_in_flight, "Concurrent requests ([poll] max_in_flight)");
-  app.add_option("-o,--output", f.output, "Output format: json | table (default: table on a terminal, else json)")
+  app.add_option("-o,--output", f.output,
+                 "Output format: json | table (default: table on a terminal, else json)")
       ->check(CLI::IsMember({"json", "table"}));
 
   command_args a;
   runner run;
   std::string what;
 
-  auto* get = app.add_subcommand("get", "Show one auto-labeling task, team labeling task or sample");
+  auto* get =
+      app.add_subcommand("get", "Show one auto-labeling task, team labeling task or sample");
   get->require_subcommand(1);
   auto* get_auto = get->add_subcommand("auto-task", "GET .../datasets/{dataset}/tasks/{task}");
   get_auto->add_option("--dataset", a.dataset, "Dataset id")->required();
   get_auto->add_option("--task", a.task, "Auto-labeling task id")->required();
   get_auto->callback([&] {
     what = "get auto-task";
-    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) {
-      return print_result(p, e, what, c.get_auto_task(a.dataset, a.task));
+    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
+      {
+        const auto r = co_await c.get_auto_task(a.dataset, a.task);
+        co_return report(p, e, what, r);
+      }
     };
   });
-  auto* get_wf = get->add_subcommand("workforce-task", "GET .../datasets/{dataset}/workforce-tasks/{task}");
+  auto* get_wf =
+      get->add_subcommand("workforce-task", "GET .../datasets/{dataset}/workforce-tasks/{task}");
   get_wf->add_option("--dataset", a.dataset, "Dataset id")->required();
   get_wf->add_option("--task", a.task, "Team labeling task id")->required();
   get_wf->add_flag("--label-stats", a.label_stats, "Also request per-label statistics");
   get_wf->callback([&] {
     what = "get workforce-task";
-    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) {
-      return print_result(p, e, what, c.get_workforce_task(a.dataset, a.task, a.label_stats));
+    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
+      {
+        const auto r = co_await c.get_workforce_task(a.dataset, a.task, a.label_stats);
+        co_return report(p, e, what, r);
+      }
     };
   });
-  auto* get_sample = get->add_subcommand("sample", "GET .../datasets/{dataset}/auto-annotations/samples/{sample}");
+  auto* get_sample =
+      get->add_subcommand("sample", "GET .../datasets/{dataset}/auto-annotations/samples/{sample}");
   get_sample->add_option("--dataset", a.dataset, "Dataset id")->required();
   get_sample->add_option("--sample", a.sample, "Sample id")->required();
   get_sample->callback([&] {
     what = "get sample";
-    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) {
-      return print_result(p, e, what, c.get_sample(a.dataset, a.sample));
+    run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
+      {
+        const auto r = co_await c.get_sample(a.dataset, a.sample);
+        co_return report(p, e, what, r);
+      }
     };
   });
 
-  auto* list = app.add_subcommand("list", "List tasks, samples or datasets (every page unless --offset/--limit)");
+  auto* list = app.add_subcommand(
+      "list", "List tasks, samples or datasets (every page unless --offset/--limit)");
   list->require_subcommand(1);
   const auto paging = [&a](CLI::App* sub) {
     sub->add_option("--offset", a.offset, "Fetch only the page at this offset");
@@ -328,8 +347,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   list_auto->callback([&] {
     what = "list auto-tasks";
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
-      if (single_page(a)) return print_result(p, e, what, c.list_auto_tasks(a.dataset, page_of(a), a.type));
-      return print_result(p, e, what, c.list_all_auto_tasks(a.dataset, a.type));
+      if (single_page(a)) {
+        const auto r = co_await c.list_auto_tasks(a.dataset, page_of(a), a.type);
+        co_return report(p, e, what, r);
+      }
+      const auto r = co_await c.list_all_auto_tasks(a.dataset, a.type);
+      co_return report(p, e, what, r);
     };
   });
   auto* list_wf = list->add_subcommand("workforce-tasks", "Team labeling tasks of a dataset");
@@ -338,8 +361,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   list_wf->callback([&] {
     what = "list workforce-tasks";
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
-      if (single_page(a)) return print_result(p, e, what, c.list_workforce_tasks(a.dataset, page_of(a)));
-      return print_result(p, e, what, c.list_all_workforce_tasks(a.dataset));
+      if (single_page(a)) {
+        const auto r = co_await c.list_workforce_tasks(a.dataset, page_of(a));
+        co_return report(p, e, what, r);
+      }
+      const auto r = co_await c.list_all_workforce_tasks(a.dataset);
+      co_return report(p, e, what, r);
     };
   });
   auto* list_samples = list->add_subcommand("samples", "Auto-annotated samples of a dataset");
@@ -348,13 +375,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   list_samples->add_option("--high-score", a.filter.high_score, "Upper confidence bound");
   list_samples->add_option("--low-score", a.filter.low_score, "Lower confidence bound");
   list_samples->add_option("--label-name", a.filter.label_name, "Only samples with this label");
-  list_samples->add_option("--order", a.filter.order, "asc | desc")->check(CLI::IsMember({"asc", "desc"}));
+  list_samples->add_option("--order", a.filter.order, "asc | desc")
+      ->check(CLI::IsMember({"asc", "desc"}));
   paging(list_samples);
   list_samples->callback([&] {
     what = "list samples";
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
-      if (single_page(a)) return print_result(p, e, what, c.list_samples(a.dataset, page_of(a), a.filter));
-      return print_result(p, e, what, c.list_all_samples(a.dataset, a.filter, a.max_items));
+      if (single_page(a)) {
+        const auto r = co_await c.list_samples(a.dataset, page_of(a), a.filter);
+        co_return report(p, e, what, r);
+      }
+      const auto r = co_await c.list_all_samples(a.dataset, a.filter, a.max_items);
+      co_return report(p, e, what, r);
     };
   });
   auto* list_ds = list->add_subcommand("datasets", "Datasets of the project");
@@ -362,8 +394,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   list_ds->callback([&] {
     what = "list datasets";
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
-      if (single_page(a)) return print_result(p, e, what, c.list_datasets(page_of(a)));
-      return print_result(p, e, what, c.list_all_datasets());
+      if (single_page(a)) {
+        const auto r = co_await c.list_datasets(page_of(a));
+        co_return report(p, e, what, r);
+      }
+      {
+        const auto r = co_await c.list_all_datasets();
+        co_return report(p, e, what, r);
+      }
     };
   });
   // `labelwatch accept` (issue 6) joins here as one more subcommand with its runner.

@@ -8,6 +8,7 @@
 #include <boost/json/value_from.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -89,7 +90,9 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
-std::string count(const std::optional<std::int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+std::string count(const std::optional<std::int64_t>& v) {
+  return v ? std::to_string(*v) : "-";
+}
 
 std::string fixed(const std::optional<double>& v, int decimals) {
   if (!v || !std::isfinite(*v)) return "-";
@@ -106,9 +109,21 @@ std::string when(const std::optional<sys_time>& t) {
   return s;
 }
 
+// Doubles in their shortest round-trip form with a decimal point ("10.0", "0.98"), not
+// Boost.JSON's "1E1".
+std::string number_text(double d) {
+  if (!std::isfinite(d)) return "null";
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  std::string s(buf, ec == std::errc{} ? end : buf);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
 std::string scalar_text(const json::value& v) {
   if (v.is_string()) return one_line(v.as_string());
   if (v.is_null()) return "null";
+  if (v.is_double()) return number_text(v.as_double());
   return json::serialize(v);
 }
 
@@ -161,6 +176,8 @@ void pretty(std::string& out, const json::value& v, int indent) {
       pretty(out, element, indent + 1);
     }
     out += "\n" + pad + "]";
+  } else if (v.is_double()) {
+    out += number_text(v.as_double());
   } else {
     out += json::serialize(v);
   }
@@ -423,16 +440,18 @@ std::string render_table(const std::vector<std::string>& header,
 std::string table_of(const std::vector<auto_task>& items) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : items) {
-    const auto total = t.total_sample_count ? t.total_sample_count
-                                            : (t.result ? t.result->total_sample_count : std::nullopt);
+    const auto total = t.total_sample_count
+                           ? t.total_sample_count
+                           : (t.result ? t.result->total_sample_count : std::nullopt);
     const auto annotated = t.annotated_sample_count
                                ? t.annotated_sample_count
                                : (t.result ? t.result->annotated_sample_count : std::nullopt);
     rows.push_back({t.task_id, t.task_name, std::string(to_string(t.status())),
-                    t.progress ? fixed(t.progress, 1) + "%" : "-", count(annotated) + "/" + count(total),
-                    when(t.create_time)});
+                    t.progress ? fixed(t.progress, 1) + "%" : "-",
+                    count(annotated) + "/" + count(total), when(t.create_time)});
   }
-  return render_table({"task_id", "name", "status", "progress", "annotated/total", "created"}, rows);
+  return render_table({"task_id", "name", "status", "progress", "annotated/total", "created"},
+                      rows);
 }
 
 std::string table_of(const std::vector<workforce_task>& items) {

@@ -1,11 +1,11 @@
 // Reading credentials from files and the environment (see credentials.hpp).
 #include "auth/credentials.hpp"
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sys/stat.h>
 
 namespace labelwatch::auth {
 namespace {
@@ -56,10 +56,9 @@ credential_result<secret> load_one(const std::string& configured_file, std::stri
                             no_whitespace);
   }
   if (auto value = env(env_name); value && !value->empty())
-    return parse_credential(std::move(*value),
-                            std::string(what) + " from environment variable " +
-                                std::string(env_name),
-                            no_whitespace);
+    return parse_credential(
+        std::move(*value),
+        std::string(what) + " from environment variable " + std::string(env_name), no_whitespace);
   if (auto dir = env(k_env_credentials_directory); dir && !dir->empty()) {
     const auto path = *dir + "/" + std::string(default_name);
     if (file_exists(path)) {
@@ -94,7 +93,8 @@ credential_result<secret> parse_credential(std::string content, std::string_view
   if (v.ends_with('\r')) v.remove_suffix(1);
   if (v.empty()) return fail<secret>(std::string(source) + " is empty");
   for (const char c : v) {
-    if (c == '\n' || c == '\r') return fail<secret>(std::string(source) + " holds more than one line");
+    if (c == '\n' || c == '\r')
+      return fail<secret>(std::string(source) + " holds more than one line");
     if (c == '\0') return fail<secret>(std::string(source) + " contains a NUL byte");
     if (no_whitespace && (c == ' ' || c == '\t'))
       return fail<secret>(std::string(source) + " contains whitespace");
@@ -105,25 +105,24 @@ credential_result<secret> parse_credential(std::string content, std::string_view
 std::string resolve_credential_path(std::string_view configured, const env_lookup& env) {
   std::string path(configured);
   if (path.empty() || path.front() == '/') return path;
-  if (auto dir = env(k_env_credentials_directory); dir && !dir->empty())
-    return *dir + "/" + path;
+  if (auto dir = env(k_env_credentials_directory); dir && !dir->empty()) return *dir + "/" + path;
   return path;
 }
 
 credential_result<aksk_credentials> load_aksk(const config::auth_config& auth,
                                               const env_lookup& env) {
-  auto ak = load_one(auth.access_key_file, k_env_access_key, "ak", "access key",
-                     "access_key_file", true, env);
+  auto ak = load_one(auth.access_key_file, k_env_access_key, "ak", "access key", "access_key_file",
+                     true, env);
   if (!ak) return fail<aksk_credentials>(std::move(ak.error()));
-  auto sk = load_one(auth.secret_key_file, k_env_secret_key, "sk", "secret key",
-                     "secret_key_file", true, env);
+  auto sk = load_one(auth.secret_key_file, k_env_secret_key, "sk", "secret key", "secret_key_file",
+                     true, env);
   if (!sk) return fail<aksk_credentials>(std::move(sk.error()));
   return aksk_credentials{std::move(*ak), std::move(*sk)};
 }
 
 credential_result<secret> load_password(const config::auth_config& auth, const env_lookup& env) {
-  return load_one(auth.password_file, k_env_password, "password", "IAM password",
-                  "password_file", false, env);
+  return load_one(auth.password_file, k_env_password, "password", "IAM password", "password_file",
+                  false, env);
 }
 
 }  // namespace labelwatch::auth

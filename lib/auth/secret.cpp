@@ -7,7 +7,9 @@
 
 namespace labelwatch::auth {
 
-secret::secret(secret&& other) noexcept : value_(std::move(other.value_)) { other.wipe(); }
+secret::secret(secret&& other) noexcept : value_(std::move(other.value_)) {
+  other.wipe();
+}
 
 secret& secret::operator=(const secret& other) {
   if (this != &other) {
@@ -26,7 +28,9 @@ secret& secret::operator=(secret&& other) noexcept {
   return *this;
 }
 
-secret::~secret() { wipe(); }
+secret::~secret() {
+  wipe();
+}
 
 void secret::wipe() noexcept {
   // The whole capacity: a moved-from or shortened string keeps old bytes past its size.
@@ -40,6 +44,8 @@ bool operator==(const secret& a, const secret& b) noexcept {
   return constant_time_equal(a.value_, b.value_);
 }
 
-std::string to_string(const secret& s) { return s.empty() ? "[empty]" : "[redacted]"; }
+std::string to_string(const secret& s) {
+  return s.empty() ? "[empty]" : "[redacted]";
+}
 
 }  // namespace labelwatch::auth

@@ -117,11 +117,11 @@ token_provider::request_token() {
                                             options_.password, options_.scope));
   const auto started = steady::now();
   for (std::uint32_t attempt = 1;; ++attempt) {
-    net::http_request req{net::http_method::post,
-                          target,
-                          {{"Content-Type", "application/json;charset=utf8"},
-                           {"Accept", "application/json"}},
-                          std::string(body.reveal())};
+    net::http_request req{
+        net::http_method::post,
+        target,
+        {{"Content-Type", "application/json;charset=utf8"}, {"Accept", "application/json"}},
+        std::string(body.reveal())};
     const auto t0 = steady::now();
     auto res = co_await http_.send(iam_, std::move(req));
     const auto took = steady::now() - t0;

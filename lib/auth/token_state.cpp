@@ -13,10 +13,14 @@ namespace labelwatch::auth {
 
 std::string_view to_string(token_action a) noexcept {
   switch (a) {
-    case token_action::use: return "use";
-    case token_action::refresh: return "refresh";
-    case token_action::wait: return "wait";
-    case token_action::fail: return "fail";
+    case token_action::use:
+      return "use";
+    case token_action::refresh:
+      return "refresh";
+    case token_action::wait:
+      return "wait";
+    case token_action::fail:
+      return "fail";
   }
   return "use";
 }
@@ -79,16 +83,15 @@ std::string iam_password_token_body(std::string_view domain_name, std::string_vi
     project["name"] = scope.project_name;
   else
     project["id"] = scope.project_id;
-  boost::json::value body = {
-      {"auth",
-       {{"identity",
-         {{"methods", boost::json::array{"password"}},
-          {"password",
-           {{"user",
-             {{"name", user_name},
-              {"password", password.reveal()},
-              {"domain", {{"name", domain_name}}}}}}}}},
-        {"scope", {{"project", std::move(project)}}}}}};
+  boost::json::value body = {{"auth",
+                              {{"identity",
+                                {{"methods", boost::json::array{"password"}},
+                                 {"password",
+                                  {{"user",
+                                    {{"name", user_name},
+                                     {"password", password.reveal()},
+                                     {"domain", {{"name", domain_name}}}}}}}}},
+                               {"scope", {{"project", std::move(project)}}}}}};
   return boost::json::serialize(body);
 }
 
@@ -98,10 +101,12 @@ boost::system::result<sys_time, std::string> parse_iam_token_expiry(std::string_
   if (ec) return "IAM token response is not JSON (" + ec.message() + ")";
   const auto* root = doc.if_object();
   const auto* token = root ? root->if_contains("token") : nullptr;
-  if (!token || !token->is_object()) return std::string("IAM token response: token: missing object");
+  if (!token || !token->is_object())
+    return std::string("IAM token response: token: missing object");
   const auto* expires = token->as_object().if_contains("expires_at");
   if (!expires) return std::string("IAM token response: token.expires_at: missing");
-  if (!expires->is_string()) return std::string("IAM token response: token.expires_at: expected a string");
+  if (!expires->is_string())
+    return std::string("IAM token response: token.expires_at: expected a string");
   const auto t = parse_rfc3339(expires->as_string());
   if (!t)
     return "IAM token response: token.expires_at: not an RFC 3339 time: \"" +

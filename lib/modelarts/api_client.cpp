@@ -58,8 +58,7 @@ void sign_request(net::http_request& req, const auth::aksk_credentials& creds,
   if (!req.body.empty()) to_sign.push_back({"Content-Type", std::string(k_json)});
   const auth::request_to_sign r{net::to_string(req.method), target.path, target.query,
                                 std::move(to_sign),         req.body,    std::nullopt};
-  auto authorization =
-      auth::sign(r, date, creds.access_key.reveal(), creds.secret_key.reveal());
+  auto authorization = auth::sign(r, date, creds.access_key.reveal(), creds.secret_key.reveal());
   req.headers.push_back({"X-Sdk-Date", date});
   req.headers.push_back({"Authorization", std::move(authorization)});
 }
@@ -82,7 +81,8 @@ boost::system::result<std::unique_ptr<api_client>, std::string> api_client::crea
     return R(boost::system::in_place_error, std::string("[cloud] project_id: is empty"));
   if (options.locale.empty()) options.locale = "en-us";
   if (const auto* t = std::get_if<token_auth>(&auth); t && t->provider == nullptr)
-    return R(boost::system::in_place_error, std::string("token authentication needs a token provider"));
+    return R(boost::system::in_place_error,
+             std::string("token authentication needs a token provider"));
   auto urls = std::make_unique<api_url>(url->base_path, options.project_id);
   return std::unique_ptr<api_client>(new api_client(http, std::move(auth), std::move(options),
                                                     url->origin, std::move(urls), observer));
@@ -111,7 +111,8 @@ net::awaitable<api_result<T>> api_client::call(call_spec spec, Decode decode) {
   bool token_refreshed = false;
 
   for (std::uint32_t attempt = 1;; ++attempt) {
-    net::http_request req{spec.method, target.target(), {{"Accept", std::string(k_json)}}, spec.body};
+    net::http_request req{
+        spec.method, target.target(), {{"Accept", std::string(k_json)}}, spec.body};
     if (!req.body.empty()) req.headers.push_back({"Content-Type", std::string(k_json)});
     std::uint64_t token_generation = 0;
     if (const auto* aksk = std::get_if<aksk_auth>(&auth_)) {
@@ -158,8 +159,8 @@ net::awaitable<api_result<T>> api_client::call(call_spec spec, Decode decode) {
 
     const auto elapsed = std::chrono::duration_cast<milliseconds>(steady::now() - started);
     const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-    const auto decision =
-        decide_retry(options_.retry, failed_attempt{err, idempotent, never_sent}, attempt, elapsed, unit);
+    const auto decision = decide_retry(options_.retry, failed_attempt{err, idempotent, never_sent},
+                                       attempt, elapsed, unit);
     if (!decision.retry) co_return err;
     if (observer_) observer_->on_retry(spec.operation, err, decision.delay);
     asio::steady_timer pause(co_await asio::this_coro::executor, decision.delay);
@@ -171,7 +172,8 @@ net::awaitable<api_result<T>> api_client::call(call_spec spec, Decode decode) {
 template <class T, class Fetch, class IdOf>
 net::awaitable<api_result<std::vector<T>>> api_client::collect_all(std::string_view op,
                                                                    std::uint32_t limit,
-                                                                   Fetch fetch, IdOf id_of,
+                                                                   const Fetch& fetch,
+                                                                   const IdOf& id_of,
                                                                    std::size_t max_items) {
   pagination pages(limit);
   std::vector<T> out;
@@ -189,19 +191,18 @@ net::awaitable<api_result<std::vector<T>>> api_client::collect_all(std::string_v
     }
   }
   if (pages.capped())
-    co_return local_error(errc::decode,
-                          std::string(op) + ": the list did not end after " +
-                              std::to_string(pages.pages_fetched()) + " pages (" +
-                              std::to_string(pages.items_collected()) +
-                              " distinct items, offsets read as " +
-                              std::string(to_string(pages.reading())) + ")");
+    co_return local_error(errc::decode, std::string(op) + ": the list did not end after " +
+                                            std::to_string(pages.pages_fetched()) + " pages (" +
+                                            std::to_string(pages.items_collected()) +
+                                            " distinct items, offsets read as " +
+                                            std::string(to_string(pages.reading())) + ")");
   co_return out;
 }
 
 net::awaitable<api_result<auto_task>> api_client::get_auto_task(std::string dataset_id,
                                                                 std::string task_id) {
-  call_spec spec{operation::get_auto_task, net::http_method::get,
-                 urls_->auto_task(dataset_id, task_id), {}};
+  call_spec spec{
+      operation::get_auto_task, net::http_method::get, urls_->auto_task(dataset_id, task_id), {}};
   co_return co_await call<auto_task>(std::move(spec), [&](const net::http_response& r) {
     auto t = decode_auto_task(r.body);
     if (t) {
@@ -217,8 +218,10 @@ net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::s
                                                                           bool label_stats) {
   query_params q{{"sample_stats", "true"}, {"workforce_stats", "true"}};
   if (label_stats) q.emplace_back("label_stats", "true");
-  call_spec spec{operation::get_workforce_task, net::http_method::get,
-                 urls_->workforce_task(dataset_id, task_id, q), {}};
+  call_spec spec{operation::get_workforce_task,
+                 net::http_method::get,
+                 urls_->workforce_task(dataset_id, task_id, q),
+                 {}};
   co_return co_await call<workforce_task>(std::move(spec), [&](const net::http_response& r) {
     auto t = decode_workforce_task(r.body);
     if (t && t->dataset_id.empty()) t->dataset_id = dataset_id;
@@ -228,10 +231,10 @@ net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::s
 
 net::awaitable<api_result<sample>> api_client::get_sample(std::string dataset_id,
                                                           std::string sample_id) {
-  call_spec spec{operation::get_sample, net::http_method::get,
-                 urls_->sample(dataset_id, sample_id), {}};
-  co_return co_await call<sample>(std::move(spec),
-                                  [](const net::http_response& r) { return decode_sample(r.body); });
+  call_spec spec{
+      operation::get_sample, net::http_method::get, urls_->sample(dataset_id, sample_id), {}};
+  co_return co_await call<sample>(
+      std::move(spec), [](const net::http_response& r) { return decode_sample(r.body); });
 }
 
 net::awaitable<api_result<page<auto_task>>> api_client::list_auto_tasks(std::string dataset_id,
@@ -239,8 +242,8 @@ net::awaitable<api_result<page<auto_task>>> api_client::list_auto_tasks(std::str
                                                                         std::string type) {
   auto q = page_query(p, k_max_auto_task_page);
   if (!type.empty()) q.emplace_back("type", type);
-  call_spec spec{operation::list_auto_tasks, net::http_method::get,
-                 urls_->auto_task_list(dataset_id, q), {}};
+  call_spec spec{
+      operation::list_auto_tasks, net::http_method::get, urls_->auto_task_list(dataset_id, q), {}};
   co_return co_await call<page<auto_task>>(std::move(spec), [&](const net::http_response& r) {
     auto pg = decode_auto_task_list(r.body);
     if (pg)
@@ -252,7 +255,8 @@ net::awaitable<api_result<page<auto_task>>> api_client::list_auto_tasks(std::str
 
 net::awaitable<api_result<page<workforce_task>>> api_client::list_workforce_tasks(
     std::string dataset_id, page_request p) {
-  call_spec spec{operation::list_workforce_tasks, net::http_method::get,
+  call_spec spec{operation::list_workforce_tasks,
+                 net::http_method::get,
                  urls_->workforce_task_list(dataset_id, page_query(p, k_max_workforce_task_page)),
                  {}};
   co_return co_await call<page<workforce_task>>(std::move(spec), [&](const net::http_response& r) {
@@ -265,56 +269,60 @@ net::awaitable<api_result<page<workforce_task>>> api_client::list_workforce_task
 }
 
 net::awaitable<api_result<page<sample>>> api_client::list_samples(std::string dataset_id,
-                                                                  page_request p,
-                                                                  sample_filter f) {
+                                                                  page_request p, sample_filter f) {
   auto q = page_query(p, k_max_sample_page);
   if (!f.high_score.empty()) q.emplace_back("high_score", f.high_score);
   if (!f.low_score.empty()) q.emplace_back("low_score", f.low_score);
   if (!f.label_name.empty()) q.emplace_back("label_name", f.label_name);
   if (f.label_type) q.emplace_back("label_type", std::to_string(*f.label_type));
   if (!f.order.empty()) q.emplace_back("order", f.order);
-  call_spec spec{operation::list_samples, net::http_method::get, urls_->sample_list(dataset_id, q),
-                 {}};
+  call_spec spec{
+      operation::list_samples, net::http_method::get, urls_->sample_list(dataset_id, q), {}};
   co_return co_await call<page<sample>>(
       std::move(spec), [](const net::http_response& r) { return decode_sample_list(r.body); });
 }
 
 net::awaitable<api_result<page<dataset>>> api_client::list_datasets(page_request p) {
-  call_spec spec{operation::list_datasets, net::http_method::get,
-                 urls_->dataset_list(page_query(p, k_max_dataset_page)), {}};
+  call_spec spec{operation::list_datasets,
+                 net::http_method::get,
+                 urls_->dataset_list(page_query(p, k_max_dataset_page)),
+                 {}};
   co_return co_await call<page<dataset>>(
       std::move(spec), [](const net::http_response& r) { return decode_dataset_list(r.body); });
 }
 
+// The fetchers are named locals passed by reference: gcc 12 destroys a lambda passed as
+// a prvalue argument to a coroutine twice.
 net::awaitable<api_result<std::vector<auto_task>>> api_client::list_all_auto_tasks(
     std::string dataset_id, std::string type) {
+  const auto fetch = [&](page_request p) { return list_auto_tasks(dataset_id, p, type); };
+  const auto id_of = [](const auto_task& t) -> std::string_view { return t.task_id; };
   co_return co_await collect_all<auto_task>(
-      operation::list_auto_tasks, effective_limit({}, k_max_auto_task_page),
-      [this, dataset_id, type](page_request p) { return list_auto_tasks(dataset_id, p, type); },
-      [](const auto_task& t) -> std::string_view { return t.task_id; }, 0);
+      operation::list_auto_tasks, effective_limit({}, k_max_auto_task_page), fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<workforce_task>>> api_client::list_all_workforce_tasks(
     std::string dataset_id) {
-  co_return co_await collect_all<workforce_task>(
-      operation::list_workforce_tasks, effective_limit({}, k_max_workforce_task_page),
-      [this, dataset_id](page_request p) { return list_workforce_tasks(dataset_id, p); },
-      [](const workforce_task& t) -> std::string_view { return t.task_id; }, 0);
+  const auto fetch = [&](page_request p) { return list_workforce_tasks(dataset_id, p); };
+  const auto id_of = [](const workforce_task& t) -> std::string_view { return t.task_id; };
+  co_return co_await collect_all<workforce_task>(operation::list_workforce_tasks,
+                                                 effective_limit({}, k_max_workforce_task_page),
+                                                 fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<sample>>> api_client::list_all_samples(
     std::string dataset_id, sample_filter filter, std::size_t max_items) {
+  const auto fetch = [&](page_request p) { return list_samples(dataset_id, p, filter); };
+  const auto id_of = [](const sample& s) -> std::string_view { return s.sample_id; };
   co_return co_await collect_all<sample>(
-      operation::list_samples, effective_limit({}, k_max_sample_page),
-      [this, dataset_id, filter](page_request p) { return list_samples(dataset_id, p, filter); },
-      [](const sample& s) -> std::string_view { return s.sample_id; }, max_items);
+      operation::list_samples, effective_limit({}, k_max_sample_page), fetch, id_of, max_items);
 }
 
 net::awaitable<api_result<std::vector<dataset>>> api_client::list_all_datasets() {
-  co_return co_await collect_all<dataset>(
-      operation::list_datasets, effective_limit({}, k_max_dataset_page),
-      [this](page_request p) { return list_datasets(p); },
-      [](const dataset& d) -> std::string_view { return d.dataset_id; }, 0);
+  const auto fetch = [&](page_request p) { return list_datasets(p); };
+  const auto id_of = [](const dataset& d) -> std::string_view { return d.dataset_id; };
+  co_return co_await collect_all<dataset>(operation::list_datasets,
+                                          effective_limit({}, k_max_dataset_page), fetch, id_of, 0);
 }
 
 net::awaitable<api_result<acceptance_status_response>> api_client::update_acceptance_status(

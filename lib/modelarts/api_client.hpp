@@ -156,14 +156,14 @@ class api_client {
 
  private:
   struct call_spec;
-  api_client(net::https_client& http, api_auth auth, api_client_options options,
-             net::origin origin, std::unique_ptr<api_url> urls, api_observer* observer);
+  api_client(net::https_client& http, api_auth auth, api_client_options options, net::origin origin,
+             std::unique_ptr<api_url> urls, api_observer* observer);
 
   template <class T, class Decode>
   net::awaitable<api_result<T>> call(call_spec spec, Decode decode);
   template <class T, class Fetch, class IdOf>
   net::awaitable<api_result<std::vector<T>>> collect_all(std::string_view op, std::uint32_t limit,
-                                                         Fetch fetch, IdOf id_of,
+                                                         const Fetch& fetch, const IdOf& id_of,
                                                          std::size_t max_items);
 
   net::https_client& http_;

@@ -85,8 +85,7 @@ api_url::result api_url::sample(std::string_view dataset_id, std::string_view sa
                {});
 }
 
-api_url::result api_url::sample_list(std::string_view dataset_id,
-                                     const query_params& query) const {
+api_url::result api_url::sample_list(std::string_view dataset_id, const query_params& query) const {
   return build({{"v2", ""},
                 {project_id_, "project_id"},
                 {"datasets", ""},

@@ -13,7 +13,8 @@ api_error error_from_response(unsigned http_status, std::string_view body,
   e.http_status = http_status;
   e.error_code = std::move(parsed.error_code);
   e.error_msg = std::move(parsed.error_msg);
-  e.request_id = parsed.request_id.empty() ? std::string(x_request_id) : std::move(parsed.request_id);
+  e.request_id =
+      parsed.request_id.empty() ? std::string(x_request_id) : std::move(parsed.request_id);
   e.kind = classify_http(http_status, e.error_code);
   if (!retry_after.empty()) e.retry_after = parse_retry_after(retry_after, now);
   return e;

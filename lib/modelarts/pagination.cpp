@@ -31,10 +31,14 @@ bool looks_like_record_offsets(const std::vector<std::string>& previous,
 
 std::string_view to_string(offset_reading r) noexcept {
   switch (r) {
-    case offset_reading::undetermined: return "undetermined";
-    case offset_reading::pages: return "pages";
-    case offset_reading::records: return "records";
-    case offset_reading::either: return "either";
+    case offset_reading::undetermined:
+      return "undetermined";
+    case offset_reading::pages:
+      return "pages";
+    case offset_reading::records:
+      return "records";
+    case offset_reading::either:
+      return "either";
   }
   return "undetermined";
 }

@@ -27,8 +27,8 @@
 namespace labelwatch::modelarts {
 
 struct retry_budget {
-  std::uint32_t max_attempts = 4;  // first attempt included; 1 = never retry
-  milliseconds max_total{std::chrono::seconds{30}};  // from the first attempt's start
+  std::uint32_t max_attempts = 4;                     // first attempt included; 1 = never retry
+  milliseconds max_total{std::chrono::seconds{30}};   // from the first attempt's start
   milliseconds backoff_base{500};                     // first retry window: [0, base)
   milliseconds backoff_cap{std::chrono::seconds{8}};  // largest window
 };
@@ -43,7 +43,7 @@ struct retry_decision {
 
 struct failed_attempt {
   const api_error& error;
-  bool idempotent = true;         // GET: true; PUT/POST: false
+  bool idempotent = true;             // GET: true; PUT/POST: false
   bool never_reached_server = false;  // failed before a byte of the request could be sent
 };
 
@@ -51,7 +51,8 @@ struct failed_attempt {
 // `elapsed` is the time since the first attempt started; `unit` is a uniform draw from
 // [0, 1) for the jitter.
 retry_decision decide_retry(const retry_budget& budget, const failed_attempt& attempt,
-                            std::uint32_t attempts_made, milliseconds elapsed, double unit) noexcept;
+                            std::uint32_t attempts_made, milliseconds elapsed,
+                            double unit) noexcept;
 
 // Retry-After as delta-seconds ("3") or an HTTP date relative to `now` (a date in the
 // past gives zero). nullopt when the value is neither; whitespace around it is ignored.

@@ -60,10 +60,14 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 
 http::verb to_verb(http_method m) noexcept {
   switch (m) {
-    case http_method::get: return http::verb::get;
-    case http_method::put: return http::verb::put;
-    case http_method::post: return http::verb::post;
-    case http_method::delete_: return http::verb::delete_;
+    case http_method::get:
+      return http::verb::get;
+    case http_method::put:
+      return http::verb::put;
+    case http_method::post:
+      return http::verb::post;
+    case http_method::delete_:
+      return http::verb::delete_;
   }
   return http::verb::get;
 }
@@ -122,8 +126,8 @@ struct resolve_state {
   bool finished = false;
 };
 
-awaitable<io_result<std::vector<tcp::endpoint>>> resolve(asio::any_io_executor ex,
-                                                         std::string host, std::uint16_t port,
+awaitable<io_result<std::vector<tcp::endpoint>>> resolve(asio::any_io_executor ex, std::string host,
+                                                         std::uint16_t port,
                                                          steady::time_point deadline,
                                                          std::string_view timeout_text) {
   error_code ec;
@@ -177,11 +181,10 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
   auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
   (void)written;
   if (wec) {
-    out.error = timed_out(wec)
-                    ? failure(errc::timeout, request_phase::write,
-                              std::string(timeout_text) + " sending the request")
-                    : failure(errc::network, request_phase::write,
-                              "sending the request failed: " + wec.message());
+    out.error = timed_out(wec) ? failure(errc::timeout, request_phase::write,
+                                         std::string(timeout_text) + " sending the request")
+                               : failure(errc::network, request_phase::write,
+                                         "sending the request failed: " + wec.message());
     co_return out;
   }
 
@@ -203,13 +206,13 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
       out.error = failure(errc::timeout, request_phase::read,
                           std::string(timeout_text) + " reading the response");
     } else if (rec == http::error::body_limit) {
-      out.error = failure(errc::body_too_large, request_phase::read,
-                          "response body exceeds the limit of " + std::to_string(body_limit) +
-                              " bytes");
+      out.error =
+          failure(errc::body_too_large, request_phase::read,
+                  "response body exceeds the limit of " + std::to_string(body_limit) + " bytes");
     } else if (rec == http::error::header_limit) {
-      out.error = failure(errc::body_too_large, request_phase::read,
-                          "response header exceeds the limit of " +
-                              std::to_string(k_header_limit) + " bytes");
+      out.error = failure(
+          errc::body_too_large, request_phase::read,
+          "response header exceeds the limit of " + std::to_string(k_header_limit) + " bytes");
     } else if (!out.response_started) {
       out.error = failure(errc::network, request_phase::read,
                           "connection closed before a response arrived (" + rec.message() + ")");
@@ -221,8 +224,8 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
         what += " of " + std::to_string(*len);
       out.error = failure(errc::network, request_phase::read, std::move(what));
     } else if (rec.category() == http::make_error_code(http::error::bad_version).category()) {
-      out.error = failure(errc::network, request_phase::read,
-                          "invalid HTTP response: " + rec.message());
+      out.error =
+          failure(errc::network, request_phase::read, "invalid HTTP response: " + rec.message());
     } else {
       out.error = failure(errc::network, request_phase::read,
                           "reading the response failed: " + rec.message());
@@ -234,7 +237,8 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
   http_response res;
   res.status = msg.result_int();
   for (const auto& field : msg)
-    res.headers.push_back(http_header{std::string(field.name_string()), std::string(field.value())});
+    res.headers.push_back(
+        http_header{std::string(field.name_string()), std::string(field.value())});
   out.keep_alive = msg.keep_alive() && conn.buffer.size() == 0;
   res.body = std::move(msg.body());
   out.response = std::move(res);
@@ -245,23 +249,34 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
 
 std::string_view to_string(http_method m) noexcept {
   switch (m) {
-    case http_method::get: return "GET";
-    case http_method::put: return "PUT";
-    case http_method::post: return "POST";
-    case http_method::delete_: return "DELETE";
+    case http_method::get:
+      return "GET";
+    case http_method::put:
+      return "PUT";
+    case http_method::post:
+      return "POST";
+    case http_method::delete_:
+      return "DELETE";
   }
   return "GET";
 }
 
 std::string_view to_string(request_phase p) noexcept {
   switch (p) {
-    case request_phase::setup: return "setup";
-    case request_phase::resolve: return "resolve";
-    case request_phase::connect: return "connect";
-    case request_phase::proxy: return "proxy";
-    case request_phase::handshake: return "handshake";
-    case request_phase::write: return "write";
-    case request_phase::read: return "read";
+    case request_phase::setup:
+      return "setup";
+    case request_phase::resolve:
+      return "resolve";
+    case request_phase::connect:
+      return "connect";
+    case request_phase::proxy:
+      return "proxy";
+    case request_phase::handshake:
+      return "handshake";
+    case request_phase::write:
+      return "write";
+    case request_phase::read:
+      return "read";
   }
   return "setup";
 }
@@ -384,16 +399,15 @@ awaitable<io_result<connection_ptr>> https_client::impl::open(
       if (timed_out(ec))
         co_return failure(errc::timeout, request_phase::proxy,
                           timeout_text + " opening a tunnel through proxy " + proxy->display);
-      co_return failure(errc::network, request_phase::proxy,
-                        "proxy " + proxy->display + " tunnel to " + target +
-                            " failed: " + ec.message());
+      co_return failure(
+          errc::network, request_phase::proxy,
+          "proxy " + proxy->display + " tunnel to " + target + " failed: " + ec.message());
     }
     const auto status = parser.get().result_int();
     if (status / 100 != 2)
       co_return failure(errc::network, request_phase::proxy,
                         "proxy " + proxy->display + " refused CONNECT to " + target + ": " +
-                            std::to_string(status) + " " +
-                            std::string(parser.get().reason()));
+                            std::to_string(status) + " " + std::string(parser.get().reason()));
     if (conn->buffer.size() != 0)
       co_return failure(errc::network, request_phase::proxy,
                         "proxy " + proxy->display + " sent data before the tunnel was used");
@@ -412,9 +426,9 @@ awaitable<io_result<connection_ptr>> https_client::impl::open(
       const bool tls_error = hec.category() == asio::error::get_ssl_category() ||
                              hec.category() == ssl::error::get_stream_category() ||
                              ::SSL_get_verify_result(conn->stream.native_handle()) != X509_V_OK;
-      co_return failure(tls_error ? errc::tls : errc::network, request_phase::handshake,
-                        describe_tls_failure(conn->stream.native_handle(), hec) + " (" +
-                            to.host_header() + ")");
+      co_return failure(
+          tls_error ? errc::tls : errc::network, request_phase::handshake,
+          describe_tls_failure(conn->stream.native_handle(), hec) + " (" + to.host_header() + ")");
     }
   }
   co_return conn;
@@ -454,10 +468,14 @@ awaitable<http_result> https_client::impl::send(origin to, http_request request)
     }
     conn->tcp().expires_at(deadline);
 
-    auto out = conn->tls ? co_await write_and_read(conn->stream, *conn, req, opt.body_limit,
-                                                   deadline, timeout_text)
-                         : co_await write_and_read(conn->tcp(), *conn, req, opt.body_limit,
-                                                   deadline, timeout_text);
+    // Two statements, not `?:`: gcc 12 miscompiles co_await in both arms of a conditional.
+    exchange_outcome out;
+    if (conn->tls)
+      out =
+          co_await write_and_read(conn->stream, *conn, req, opt.body_limit, deadline, timeout_text);
+    else
+      out =
+          co_await write_and_read(conn->tcp(), *conn, req, opt.body_limit, deadline, timeout_text);
     if (out.response) {
       if (out.keep_alive)
         put_idle(std::move(conn));
@@ -468,8 +486,8 @@ awaitable<http_result> https_client::impl::send(origin to, http_request request)
     conn->close();
     // The server closed the idle connection just as it was reused: send a GET once more
     // on a fresh connection. Nothing of the response arrived, so nothing is lost.
-    if (reused && attempt == 0 && request.method == http_method::get &&
-        !out.response_started && out.error.kind == errc::network && steady::now() < deadline) {
+    if (reused && attempt == 0 && request.method == http_method::get && !out.response_started &&
+        out.error.kind == errc::network && steady::now() < deadline) {
       ++stats.stale_retries;
       continue;
     }
@@ -478,7 +496,9 @@ awaitable<http_result> https_client::impl::send(origin to, http_request request)
 }
 
 https_client::https_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-https_client::~https_client() { close_idle(); }
+https_client::~https_client() {
+  close_idle();
+}
 
 boost::system::result<std::unique_ptr<https_client>, std::string> https_client::create(
     asio::any_io_executor executor, https_client_options options) {
@@ -500,7 +520,11 @@ void https_client::close_idle() noexcept {
   impl_->idle.clear();
 }
 
-https_client::counters https_client::statistics() const noexcept { return impl_->stats; }
-const https_client_options& https_client::options() const noexcept { return impl_->opt; }
+https_client::counters https_client::statistics() const noexcept {
+  return impl_->stats;
+}
+const https_client_options& https_client::options() const noexcept {
+  return impl_->opt;
+}
 
 }  // namespace labelwatch::net

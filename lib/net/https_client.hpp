@@ -95,7 +95,7 @@ using http_result = boost::system::result<http_response, transport_error>;
 struct https_client_options {
   milliseconds request_timeout{std::chrono::seconds{10}};
   std::uint32_t max_in_flight = 16;
-  double max_rate = 0.0;   // request starts per second for all requests; <= 0: unlimited
+  double max_rate = 0.0;    // request starts per second for all requests; <= 0: unlimited
   double rate_burst = 1.0;  // token bucket size
   std::size_t body_limit = 16 * 1024 * 1024;
   // Pooled connections idle longer than this are closed instead of reused (servers and

@@ -11,7 +11,8 @@ namespace {
 template <class T, class = void>
 struct streamable : std::false_type {};
 template <class T>
-struct streamable<T, std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
+struct streamable<T,
+                  std::void_t<decltype(std::declval<std::ostream&>() << std::declval<const T&>())>>
     : std::true_type {};
 }  // namespace
 

@@ -157,8 +157,8 @@ TEST(iam, password_body_has_the_documented_shape) {
   EXPECT_EQ(auth.at("scope").at("project").at("name").as_string(), "cn-north-4");
   EXPECT_FALSE(auth.at("scope").at("project").as_object().contains("id"));
 
-  const auto by_id = boost::json::parse(
-      iam_password_token_body("d", "u", secret("p"), iam_scope{"", "0123abcd"}));
+  const auto by_id =
+      boost::json::parse(iam_password_token_body("d", "u", secret("p"), iam_scope{"", "0123abcd"}));
   EXPECT_EQ(by_id.at("auth").at("scope").at("project").at("id").as_string(), "0123abcd");
 }
 
@@ -171,8 +171,10 @@ TEST(iam, expiry_from_the_response_body) {
   EXPECT_NE(parse_iam_token_expiry("{}").error().find("token"), std::string::npos);
   EXPECT_NE(parse_iam_token_expiry(R"({"token":{}})").error().find("token.expires_at: missing"),
             std::string::npos);
-  EXPECT_NE(parse_iam_token_expiry(R"({"token":{"expires_at":5}})").error().find("expected a string"),
-            std::string::npos);
-  EXPECT_NE(parse_iam_token_expiry(R"({"token":{"expires_at":"tomorrow"}})").error().find("RFC 3339"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_iam_token_expiry(R"({"token":{"expires_at":5}})").error().find("expected a string"),
+      std::string::npos);
+  EXPECT_NE(
+      parse_iam_token_expiry(R"({"token":{"expires_at":"tomorrow"}})").error().find("RFC 3339"),
+      std::string::npos);
 }

@@ -34,8 +34,7 @@ TEST(token_bucket, never_exceeds_the_rate_over_a_window) {
   // 100 callers reserve at once; their start times must be at least 200 ms apart.
   std::vector<token_bucket::time_point> starts;
   for (int i = 0; i < 100; ++i) starts.push_back(t0 + b.reserve(t0));
-  for (std::size_t i = 1; i < starts.size(); ++i)
-    EXPECT_GE(starts[i] - starts[i - 1], 199ms) << i;
+  for (std::size_t i = 1; i < starts.size(); ++i) EXPECT_GE(starts[i] - starts[i - 1], 199ms) << i;
   EXPECT_GE(starts.back() - starts.front(), 19800ms);
 }
 

@@ -16,9 +16,10 @@ TEST(api_url, operation_paths) {
             "/v2/" + pid + "/datasets/WxCREuCkBSAlQr9xrde/tasks/XGrRZuCV1qmMxnsmD5u");
   EXPECT_EQ(u.auto_task_list("ds", {{"limit", "100"}, {"offset", "0"}})->target(),
             "/v2/" + pid + "/datasets/ds/tasks?limit=100&offset=0");
-  EXPECT_EQ(u.workforce_task("ds", "wt", {{"sample_stats", "true"}, {"workforce_stats", "true"}})
-                ->target(),
-            "/v2/" + pid + "/datasets/ds/workforce-tasks/wt?sample_stats=true&workforce_stats=true");
+  EXPECT_EQ(
+      u.workforce_task("ds", "wt", {{"sample_stats", "true"}, {"workforce_stats", "true"}})
+          ->target(),
+      "/v2/" + pid + "/datasets/ds/workforce-tasks/wt?sample_stats=true&workforce_stats=true");
   EXPECT_EQ(u.workforce_task_list("ds", {{"limit", "1000"}, {"offset", "2"}})->target(),
             "/v2/" + pid + "/datasets/ds/workforce-tasks?limit=1000&offset=2");
   EXPECT_EQ(u.sample("ds", "s1")->target(),
@@ -48,7 +49,8 @@ TEST(api_url, query_values_are_encoded_and_agree_with_the_signer) {
   const auto t = u.sample_list("ds", {{"label_name", "cat & dog"}, {"high_score", "0.9"}});
   ASSERT_TRUE(t);
   EXPECT_EQ(t->query, "label_name=cat%20%26%20dog&high_score=0.9");
-  EXPECT_EQ(labelwatch::auth::canonical_query(t->query), "high_score=0.9&label_name=cat%20%26%20dog");
+  EXPECT_EQ(labelwatch::auth::canonical_query(t->query),
+            "high_score=0.9&label_name=cat%20%26%20dog");
 }
 
 TEST(api_url, base_path_prefix) {

@@ -20,7 +20,7 @@ struct fake_list {
   std::vector<std::string> items;
   server_mode mode = server_mode::pages;
   bool send_total = true;
-  std::optional<std::uint32_t> server_max_limit;  // a server that caps `limit` silently
+  std::optional<std::uint32_t> server_max_limit;       // a server that caps `limit` silently
   std::function<void(fake_list&, int)> between_pages;  // mutate the list before request n
   int requests = 0;
 
@@ -30,9 +30,15 @@ struct fake_list {
     if (server_max_limit) limit = std::min(limit, *server_max_limit);
     std::uint64_t start = 0;
     switch (mode) {
-      case server_mode::pages: start = offset * limit; break;
-      case server_mode::records: start = offset; break;
-      case server_mode::ignores_offset: start = 0; break;
+      case server_mode::pages:
+        start = offset * limit;
+        break;
+      case server_mode::records:
+        start = offset;
+        break;
+      case server_mode::ignores_offset:
+        start = 0;
+        break;
       case server_mode::repeats_last_page:
         start = std::min<std::uint64_t>(offset * limit,
                                         items.empty() ? 0 : (items.size() - 1) / limit * limit);
@@ -94,8 +100,8 @@ TEST(pagination, every_item_exactly_once_under_both_readings) {
         for (std::uint32_t limit : {1u, 2u, 3u, 10u, 100u}) {
           fake_list server{make_items(n), mode, total};
           const auto r = drive(server, limit);
-          SCOPED_TRACE(testing::Message() << "mode=" << static_cast<int>(mode) << " total="
-                                          << total << " n=" << n << " limit=" << limit);
+          SCOPED_TRACE(testing::Message() << "mode=" << static_cast<int>(mode) << " total=" << total
+                                          << " n=" << n << " limit=" << limit);
           expect_exactly_once(server.items, r.collected);
           EXPECT_FALSE(r.capped);
           // Bounded cost: at most the pages needed plus the detection page and one empty
@@ -211,8 +217,8 @@ TEST(pagination, insertions_at_the_head_lose_nothing_that_was_there_throughout) 
           s.items.insert(s.items.begin(), "new-" + std::to_string(counter++));
       };
       const auto r = drive(server, 10);
-      SCOPED_TRACE(testing::Message() << "mode=" << static_cast<int>(mode)
-                                      << " inserted=" << inserted_per_request);
+      SCOPED_TRACE(testing::Message()
+                   << "mode=" << static_cast<int>(mode) << " inserted=" << inserted_per_request);
       std::set<std::string> got(r.collected.begin(), r.collected.end());
       EXPECT_EQ(got.size(), r.collected.size());
       for (const auto& id : original) EXPECT_TRUE(got.count(id)) << id;
