@@ -117,7 +117,7 @@ token_provider::request_token() {
                                             options_.password, options_.scope));
   const auto started = steady::now();
   for (std::uint32_t attempt = 1;; ++attempt) {
-    net::http_request req{
+    net::client_request req{
         net::http_method::post,
         target,
         {{"Content-Type", "application/json;charset=utf8"}, {"Accept", "application/json"}},

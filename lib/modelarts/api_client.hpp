@@ -160,7 +160,7 @@ class api_client {
              std::unique_ptr<api_url> urls, api_observer* observer);
 
   template <class T, class Decode>
-  net::awaitable<api_result<T>> call(call_spec spec, Decode decode);
+  net::awaitable<api_result<T>> call(call_spec spec, const Decode& decode);
   template <class T, class Fetch, class IdOf>
   net::awaitable<api_result<std::vector<T>>> collect_all(std::string_view op, std::uint32_t limit,
                                                          const Fetch& fetch, const IdOf& id_of,

@@ -47,7 +47,7 @@ struct http_header {
   std::string value;
 };
 
-struct http_request {
+struct client_request {
   http_method method = http_method::get;
   std::string target;  // encoded "path[?query]"
   // Sent as given. Host (origin.host_header()), User-Agent and Content-Length are set by
@@ -56,7 +56,7 @@ struct http_request {
   std::string body;
 };
 
-struct http_response {
+struct client_response {
   unsigned status = 0;
   std::vector<http_header> headers;
   std::string body;
@@ -90,7 +90,7 @@ struct transport_error {
   bool never_sent() const noexcept { return phase <= request_phase::handshake; }
 };
 
-using http_result = boost::system::result<http_response, transport_error>;
+using client_result = boost::system::result<client_response, transport_error>;
 
 struct https_client_options {
   milliseconds request_timeout{std::chrono::seconds{10}};
@@ -123,7 +123,7 @@ class https_client {
 
   // Sends `request` to `to`. Every failure is a value; exceptions only for bugs and for
   // cancellation of the calling coroutine.
-  awaitable<http_result> send(origin to, http_request request);
+  awaitable<client_result> send(origin to, client_request request);
 
   // Closes every pooled connection (shutdown, or after a configuration change).
   void close_idle() noexcept;
