@@ -373,6 +373,10 @@ awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
   st->maybe_finished();
 }
 
+awaitable<void> wait_until_finished(std::shared_ptr<http_server::state> st) {
+  if (!st->finished) co_await st->stopped_timer.async_wait(use_tuple);
+}
+
 }  // namespace
 
 http_server::http_server(asio::any_io_executor ex, server_options options, handler h) {
@@ -416,13 +420,10 @@ void http_server::stop() {
 }
 
 awaitable<void> http_server::wait_stopped() {
-  // Runs on the strand so `finished` is read where it is written.
-  co_await asio::co_spawn(
-      state_->strand,
-      [st = state_]() -> awaitable<void> {
-        if (!st->finished) co_await st->stopped_timer.async_wait(use_tuple);
-      },
-      asio::use_awaitable);
+  // Runs on the strand so `finished` is read where it is written. Not a coroutine
+  // itself and no lambda temporaries in a co_await: gcc 12 mishandles the lifetime of
+  // such temporaries (destroying captures twice).
+  return asio::co_spawn(state_->strand, wait_until_finished(state_), asio::use_awaitable);
 }
 
 server_stats http_server::stats() const {

@@ -986,11 +986,8 @@ json::object scenario_to_json(const scenario& s) {
   return root;
 }
 
-}  // namespace labelwatch::sim
-
-namespace boost::system {
-void throw_exception_from_error(const labelwatch::sim::scenario_error& e,
-                                const boost::source_location& loc) {
+void throw_exception_from_error(const scenario_error& e, const boost::source_location& loc) {
   boost::throw_exception(std::invalid_argument(e.to_string()), loc);
 }
-}  // namespace boost::system
+
+}  // namespace labelwatch::sim

@@ -264,9 +264,9 @@ json::object scenario_to_json(const scenario& s);
 // Signed durations: "-2h", "30s".
 std::optional<milliseconds> parse_signed_duration(std::string_view s) noexcept;
 
-}  // namespace labelwatch::sim
-
-namespace boost::system {
-[[noreturn]] void throw_exception_from_error(const labelwatch::sim::scenario_error& e,
+// Lets scenario_result<T>::value() throw std::invalid_argument with the message (found
+// by argument-dependent lookup from boost::system::result).
+[[noreturn]] void throw_exception_from_error(const scenario_error& e,
                                              const boost::source_location& loc);
-}  // namespace boost::system
+
+}  // namespace labelwatch::sim

@@ -339,6 +339,18 @@ class Client:
             self._conn.close()
             self._conn = None
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def request(self, method, path, query=None, body=None, headers=None, sign=True,
                 auth=None, signed_headers=None, date=None):
         """Sends one request and returns a Response.
@@ -419,7 +431,10 @@ class Sim:
         full_env.update(env or {})
         proc = Process(argv, workdir, "labelwatch-sim", env=full_env, testcase=testcase)
         ready = read_ready_file(ready_path, timeout, proc)
-        return cls(proc, ready, workdir)
+        sim = cls(proc, ready, workdir)
+        if testcase is not None:
+            testcase.addCleanup(sim.close_clients)
+        return sim
 
     def __init__(self, process, ready, workdir):
         self.process = process
@@ -524,9 +539,12 @@ class Sim:
         c.close()
         return r.header("x-subject-token"), r
 
-    def stop(self):
+    def close_clients(self):
         self.client.close()
         self._control.close()
+
+    def stop(self):
+        self.close_clients()
         return self.process.stop()
 
 
