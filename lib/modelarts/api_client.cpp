@@ -298,35 +298,39 @@ net::awaitable<api_result<page<dataset>>> api_client::list_datasets(page_request
 // The fetchers are named locals passed by reference: gcc 12 destroys a lambda passed as
 // a prvalue argument to a coroutine twice.
 net::awaitable<api_result<std::vector<auto_task>>> api_client::list_all_auto_tasks(
-    std::string dataset_id, std::string type) {
+    std::string dataset_id, std::string type, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_auto_tasks(dataset_id, p, type); };
   const auto id_of = [](const auto_task& t) -> std::string_view { return t.task_id; };
-  co_return co_await collect_all<auto_task>(
-      operation::list_auto_tasks, effective_limit({}, k_max_auto_task_page), fetch, id_of, 0);
+  co_return co_await collect_all<auto_task>(operation::list_auto_tasks,
+                                            effective_limit({0, page_size}, k_max_auto_task_page),
+                                            fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<workforce_task>>> api_client::list_all_workforce_tasks(
-    std::string dataset_id) {
+    std::string dataset_id, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_workforce_tasks(dataset_id, p); };
   const auto id_of = [](const workforce_task& t) -> std::string_view { return t.task_id; };
-  co_return co_await collect_all<workforce_task>(operation::list_workforce_tasks,
-                                                 effective_limit({}, k_max_workforce_task_page),
-                                                 fetch, id_of, 0);
+  co_return co_await collect_all<workforce_task>(
+      operation::list_workforce_tasks, effective_limit({0, page_size}, k_max_workforce_task_page),
+      fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<sample>>> api_client::list_all_samples(
-    std::string dataset_id, sample_filter filter, std::size_t max_items) {
+    std::string dataset_id, sample_filter filter, std::size_t max_items, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_samples(dataset_id, p, filter); };
   const auto id_of = [](const sample& s) -> std::string_view { return s.sample_id; };
-  co_return co_await collect_all<sample>(
-      operation::list_samples, effective_limit({}, k_max_sample_page), fetch, id_of, max_items);
+  co_return co_await collect_all<sample>(operation::list_samples,
+                                         effective_limit({0, page_size}, k_max_sample_page), fetch,
+                                         id_of, max_items);
 }
 
-net::awaitable<api_result<std::vector<dataset>>> api_client::list_all_datasets() {
+net::awaitable<api_result<std::vector<dataset>>> api_client::list_all_datasets(
+    std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_datasets(p); };
   const auto id_of = [](const dataset& d) -> std::string_view { return d.dataset_id; };
   co_return co_await collect_all<dataset>(operation::list_datasets,
-                                          effective_limit({}, k_max_dataset_page), fetch, id_of, 0);
+                                          effective_limit({0, page_size}, k_max_dataset_page),
+                                          fetch, id_of, 0);
 }
 
 net::awaitable<api_result<acceptance_status_response>> api_client::update_acceptance_status(
@@ -337,7 +341,9 @@ net::awaitable<api_result<acceptance_status_response>> api_client::update_accept
   call_spec spec{operation::update_acceptance_status, net::http_method::put,
                  urls_->acceptance_status(dataset_id, task_id, options_.locale),
                  boost::json::serialize(body)};
-  const auto decode = [](const net::client_response& r) { return decode_acceptance_status(r.body); };
+  const auto decode = [](const net::client_response& r) {
+    return decode_acceptance_status(r.body);
+  };
   co_return co_await call<acceptance_status_response>(std::move(spec), decode);
 }
 
