@@ -413,8 +413,11 @@ awaitable<io_result<connection_ptr>> https_client::impl::open(
           "proxy " + proxy->display + " tunnel to " + target + " failed: " + ec.message());
     }
     const auto status = parser.get().result_int();
+    // 4xx (407 credentials, 403 policy) will not change by trying again: a setting to
+    // fix. 5xx (the proxy could not reach the target) may.
     if (status / 100 != 2)
-      co_return failure(errc::network, request_phase::proxy,
+      co_return failure(status / 100 == 4 ? errc::config_invalid : errc::network,
+                        request_phase::proxy,
                         "proxy " + proxy->display + " refused CONNECT to " + target + ": " +
                             std::to_string(status) + " " + std::string(parser.get().reason()));
     if (conn->buffer.size() != 0)

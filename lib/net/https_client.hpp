@@ -77,7 +77,8 @@ enum class request_phase : std::uint8_t {
 std::string_view to_string(request_phase p) noexcept;
 
 struct transport_error {
-  // network, timeout, tls, body_too_large, or config_invalid (bad proxy setting).
+  // network, timeout, tls, body_too_large, or config_invalid (a proxy setting that
+  // cannot work: unreadable URL, or the proxy refusing CONNECT with a 4xx).
   errc kind = errc::network;
   request_phase phase = request_phase::connect;
   // What failed, for people: "connect to 127.0.0.1:9: Connection refused",
