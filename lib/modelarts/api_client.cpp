@@ -347,9 +347,4 @@ net::awaitable<api_result<acceptance_status_response>> api_client::update_accept
   co_return co_await call<acceptance_status_response>(std::move(spec), decode);
 }
 
-std::string request_code_label(unsigned http_status, errc outcome) {
-  if (http_status != 0) return std::to_string(http_status);
-  return std::string(error_kind_name(outcome));
-}
-
 }  // namespace labelwatch::modelarts
