@@ -15,6 +15,8 @@
 #include <boost/throw_exception.hpp>
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -237,6 +239,10 @@ struct state_store::impl {
 
   open_options opts;
   int schema = 0;
+  // flock()ed for the store's lifetime so a second labelwatchd on the same file fails
+  // instead of emitting everything twice. Closed only after the connection: closing
+  // any descriptor of the file would drop SQLite's own (fcntl) locks.
+  int lock_fd = -1;
   std::optional<connection> db;
   std::optional<statement> upsert_task, insert_transition;
 
@@ -844,6 +850,29 @@ store_result<std::unique_ptr<state_store>> state_store::open(const open_options&
   auto p = std::make_unique<impl>();
   p->opts = options;
   const std::string& path = options.path;
+  // Created here with owner-only permissions when missing (an empty file is a new
+  // database to SQLite).
+  p->lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (p->lock_fd < 0)
+    return make_error(error_kind::open, "cannot open state database " + path + ": " + std::strerror(errno));
+  if (::flock(p->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    ::close(p->lock_fd);
+    if (err == EWOULDBLOCK)
+      return make_error(error_kind::busy, "state database " + path +
+                                              " is in use by another labelwatch process; each "
+                                              "instance needs its own [state] path");
+    return make_error(error_kind::open, "cannot lock state database " + path + ": " + std::strerror(err));
+  }
+  struct lock_guard_on_error {
+    impl* p;
+    ~lock_guard_on_error() {
+      if (p && p->lock_fd >= 0) {
+        p->db.reset();
+        ::close(p->lock_fd);
+      }
+    }
+  } unlock_on_error{p.get()};
   try {
     p->db.emplace(path);
   } catch (const sqlite_error& e) {
@@ -888,6 +917,7 @@ store_result<std::unique_ptr<state_store>> state_store::open(const open_options&
     if (err.kind == error_kind::corrupt) err.message += corrupt_hint(path);
     return err;
   }
+  unlock_on_error.p = nullptr;
   impl* raw = p.get();
   raw->writer = std::thread([raw] { raw->run(); });
   return std::unique_ptr<state_store>(new state_store(std::move(p)));
@@ -1089,6 +1119,10 @@ void state_store::close() {
   impl_->upsert_task.reset();
   impl_->insert_transition.reset();
   impl_->db.reset();
+  if (impl_->lock_fd >= 0) {
+    ::close(impl_->lock_fd);
+    impl_->lock_fd = -1;
+  }
 }
 
 // ---- reset ---------------------------------------------------------------------------

@@ -24,6 +24,11 @@
 // exception: it is dropped, because the caller must not act on an intent that is not
 // on disk; it reports the error and nothing is recorded.
 //
+// Ordering guarantee: a successful commit() or flush() means everything submitted
+// before it is durable, including writes kept from earlier failed transactions. So the
+// app can hold back the events of a failed commit and emit them after the next
+// successful one, and never emit an event whose state is not on disk.
+//
 // Awaitable operations complete on the executor of the awaiting coroutine. Every
 // member function is thread-safe. close() (or the destructor) must run while the
 // awaiting executors are still alive.
@@ -169,11 +174,13 @@ struct store_stats {
 class state_store {
  public:
   // Opens or creates the database and starts the writer thread. The directory must
-  // exist. Checks, in order: the directory and file are accessible (open, naming the
-  // path and the OS reason), the file is a SQLite database and passes
-  // PRAGMA quick_check (corrupt; the message suggests --reset-state), its schema is not
-  // newer than this build (newer_schema); then applies missing migrations, enables WAL
-  // with synchronous=FULL and prunes transitions older than the retention.
+  // exist; a new file is created with mode 0600. Checks, in order: the directory and
+  // file are accessible (open, naming the path and the OS reason), no other process
+  // has the store open (busy: an exclusive flock held until close), the file is a
+  // SQLite database and passes PRAGMA quick_check (corrupt; the message suggests
+  // --reset-state), its schema is not newer than this build (newer_schema); then
+  // applies missing migrations, enables WAL with synchronous=FULL and prunes
+  // transitions older than the retention. A failed open changes nothing in the file.
   static store_result<std::unique_ptr<state_store>> open(const open_options& options);
 
   ~state_store();

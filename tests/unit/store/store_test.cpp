@@ -214,6 +214,29 @@ TEST(store_open, reset_moves_the_wal_and_shm_along_and_never_overwrites) {
   EXPECT_TRUE(moved->empty());
 }
 
+TEST(store_open, a_second_store_on_the_same_file_is_refused) {
+  temp_dir dir;
+  const auto path = dir.file("state.db");
+  auto first = open_ok(options_for(path));
+  const auto second = state_store::open(options_for(path));
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, error_kind::busy);
+  EXPECT_NE(second.error().message.find("in use by another labelwatch"), std::string::npos)
+      << second.error().message;
+  EXPECT_THROW(second.value(), std::runtime_error);  // result::value() carries the message
+  first->close();
+  EXPECT_TRUE(state_store::open(options_for(path)));
+}
+
+TEST(store_open, a_new_file_is_private_to_its_owner) {
+  temp_dir dir;
+  const auto path = dir.file("state.db");
+  open_ok(options_for(path))->close();
+  const auto perms = std::filesystem::status(path).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+}
+
 TEST(store_open, a_newer_schema_is_refused) {
   temp_dir dir;
   const auto path = dir.file("state.db");
