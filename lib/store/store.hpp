@@ -252,7 +252,9 @@ class state_store {
   store_stats stats() const noexcept;
 
   // Writes what is pending (one last attempt), completes every waiter and stops the
-  // writer thread. Blocking; idempotent. Later operations fail with `closed`.
+  // writer thread. Blocking; idempotent (not concurrently). Later operations fail with
+  // `closed`. Writes that still fail (disk full at shutdown) remain counted in
+  // stats().pending_* for the caller to report; they are lost with the process.
   void close();
 
   struct impl;
