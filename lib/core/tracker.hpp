@@ -40,6 +40,17 @@
 //
 // Levels: a status change to auto `failed` is error, to workforce `rejected` warning;
 // task_stalled and task_gone are warning; everything else info.
+//
+// Event fields after the common ones (? = only when known):
+//   task_discovered      status, status_code, progress?, reappeared?
+//   task_status_changed  from, to, from_code, to_code, seconds_in_previous,
+//                        error_code + error_msg (to auto failed)
+//   task_progress        status, progress?, previous_progress?, samples {state: count}
+//                        (auto: total/annotated/unconfirmed; workforce: the sample_stats
+//                        counts, named as the metrics' `state` label)
+//   task_stalled         status, progress?, stalled_for_seconds, stall_after_seconds
+//   task_stall_cleared   reason, status, progress?, stalled_for_seconds (whole quiet time)
+//   task_gone            status?, status_code?, last_seen? (RFC 3339 of last_success)
 #pragma once
 
 #include "config/config.hpp"
