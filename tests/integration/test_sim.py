@@ -389,7 +389,7 @@ class CommandLine(unittest.TestCase):
         c = harness.Client(second.base_url, first.ca_file, ak=second.ak, sk=second.sk)
         self.assertEqual(c.request("GET", second.v2("/datasets")).status, 200)
         c.close()
-        self.assertEqual(second.process.stop(), 0, "SIGTERM is a clean exit")
+        self.assertEqual(second.stop(), 0, "SIGTERM is a clean exit")
         self.assertIn("stopped", second.process.stderr())
 
     def test_bad_listen_address_and_port_in_use(self):

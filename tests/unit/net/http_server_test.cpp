@@ -5,15 +5,15 @@
 #include "net/pki.hpp"
 #include "net/tls_server.hpp"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -120,16 +120,17 @@ class server_fixture : public ::testing::Test {
     thread_ = std::thread([this] { ioc_.run(); });
   }
   void start_echo(net::server_options opt = {}) {
-    start(std::move(opt), [this](const net::http_request& req, const net::peer_info& peer)
-                              -> net::awaitable<net::reply> {
-      ++handled_;
-      net::reply r;
-      r.response.result(net::http::status::ok);
-      r.response.set(net::http::field::content_type, "text/plain");
-      r.response.body() = std::string(req.method_string()) + " " + std::string(req.target()) +
-                          " body=" + req.body() + " loopback=" + (peer.loopback ? "1" : "0");
-      co_return r;
-    });
+    start(std::move(opt),
+          [this](const net::http_request& req,
+                 const net::peer_info& peer) -> net::awaitable<net::reply> {
+            ++handled_;
+            net::reply r;
+            r.response.result(net::http::status::ok);
+            r.response.set(net::http::field::content_type, "text/plain");
+            r.response.body() = std::string(req.method_string()) + " " + std::string(req.target()) +
+                                " body=" + req.body() + " loopback=" + (peer.loopback ? "1" : "0");
+            co_return r;
+          });
   }
   void stop_and_wait() {
     if (!server_) return;
@@ -148,7 +149,8 @@ class server_fixture : public ::testing::Test {
 
   asio::io_context ioc_;
   // Keeps run() going when the server has nothing left to do (after stop()).
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{ioc_.get_executor()};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      ioc_.get_executor()};
   std::unique_ptr<net::http_server> server_;
   std::thread thread_;
   std::atomic<int> handled_{0};
@@ -305,7 +307,8 @@ TEST_F(server_fixture, handler_exception_becomes_500_and_on_complete_runs) {
 }
 
 TEST_F(server_fixture, fault_replies_close_reset_hang_and_delay) {
-  static const std::string body = R"({"status":1,"progress":10.0,"padding":")" + std::string(2000, 'p') + "\"}";
+  static const std::string body =
+      R"({"status":1,"progress":10.0,"padding":")" + std::string(2000, 'p') + "\"}";
   start({}, [](const net::http_request& req, const net::peer_info&) -> net::awaitable<net::reply> {
     net::reply r;
     r.response.set(net::http::field::content_type, "application/json");
@@ -330,8 +333,9 @@ TEST_F(server_fixture, fault_replies_close_reset_hang_and_delay) {
     c.send(get_request("/reset"));
     const auto r = c.read_response();
     EXPECT_THAT(r, StartsWith("HTTP/1.1 200"));
-    EXPECT_THAT(r, HasSubstr("Content-Length: " + std::to_string(body.size())));  // promises it all ...
-    EXPECT_THAT(r, ::testing::EndsWith("\r\n\r\n{\"status\":1,"));  // ... sends 12 bytes
+    EXPECT_THAT(
+        r, HasSubstr("Content-Length: " + std::to_string(body.size())));  // promises it all ...
+    EXPECT_THAT(r, ::testing::EndsWith("\r\n\r\n{\"status\":1,"));        // ... sends 12 bytes
     EXPECT_EQ(c.last_error, ECONNRESET);
   }
   {

@@ -90,8 +90,8 @@ TEST(pki, bad_inputs_are_rejected_clearly) {
 }
 
 TEST(pki, written_files_and_their_permissions) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("lw-pki-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("lw-pki-test-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const auto pem = net::generate_pki();
   const auto files = net::write_pki(dir / "nested", pem);

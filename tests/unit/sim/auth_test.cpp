@@ -25,7 +25,9 @@ const sys_time tv1_time = *labelwatch::parse_sdk_date("20191115T033655Z");
 sim::request_view tv1_request(std::string_view authorization = tv1_auth) {
   sim::request_view r;
   r.method = "GET";
-  r.target = "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0";
+  r.target =
+      "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/"
+      "vpcs?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0";
   r.headers = {{"Content-Type", "application/json"},
                {"Host", "service.region.example.com"},
                {"X-Sdk-Date", "20191115T033655Z"},
@@ -52,13 +54,16 @@ TEST(sim_auth, accepts_the_published_test_vector) {
 TEST(sim_auth, tampered_requests_fail_with_apig_0301) {
   auto v = tv1_verifier();
   auto r = tv1_request();
-  r.target = "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs?limit=3&marker=13551d6b-755d-4757-b956-536f674975c0";
+  r.target =
+      "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/"
+      "vpcs?limit=3&marker=13551d6b-755d-4757-b956-536f674975c0";
   auto d = v.verify(r, tv1_time);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.outcome, sim::auth_outcome::signature_mismatch);
   EXPECT_EQ(d.failure->http_status, 401);
   EXPECT_EQ(d.failure->error_code, "APIG.0301");
-  EXPECT_EQ(d.failure->error_msg, "Incorrect IAM authentication information: verify aksk signature fail");
+  EXPECT_EQ(d.failure->error_msg,
+            "Incorrect IAM authentication information: verify aksk signature fail");
   EXPECT_THAT(d.canonical_request, HasSubstr("limit=3"));
   EXPECT_THAT(d.canonical_request, ::testing::Not(HasSubstr(tv1_sk)));
 
@@ -87,8 +92,9 @@ TEST(sim_auth, header_problems_have_distinct_outcomes_and_messages) {
   d = v.verify(tv1_request("Bearer abc"), tv1_time);
   EXPECT_EQ(d.outcome, sim::auth_outcome::malformed);
 
-  d = v.verify(tv1_request("SDK-HMAC-SHA256 Access=NOPE, SignedHeaders=host;x-sdk-date, Signature=00"),
-               tv1_time);
+  d = v.verify(
+      tv1_request("SDK-HMAC-SHA256 Access=NOPE, SignedHeaders=host;x-sdk-date, Signature=00"),
+      tv1_time);
   EXPECT_EQ(d.outcome, sim::auth_outcome::unknown_ak);
   EXPECT_THAT(d.failure->error_msg, ::testing::Not(HasSubstr("NOPE"))) << "never echo the AK";
 
@@ -96,9 +102,10 @@ TEST(sim_auth, header_problems_have_distinct_outcomes_and_messages) {
   r.headers[2].second = "2019-11-15 03:36:55";
   EXPECT_EQ(v.verify(r, tv1_time).outcome, sim::auth_outcome::bad_date);
 
-  d = v.verify(tv1_request("SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host, "
-                           "Signature=00"),
-               tv1_time);
+  d = v.verify(
+      tv1_request("SDK-HMAC-SHA256 Access=QTWAOYTTINDUT2QVKYUC, SignedHeaders=content-type;host, "
+                  "Signature=00"),
+      tv1_time);
   EXPECT_EQ(d.outcome, sim::auth_outcome::date_not_signed);
 
   d = v.verify(tv1_request(), tv1_time + 15min + 1s);
@@ -109,17 +116,23 @@ TEST(sim_auth, header_problems_have_distinct_outcomes_and_messages) {
 
 TEST(sim_auth, content_sha256_header_replaces_the_body_hash) {
   auto v = tv1_verifier();
-  lwa::request_to_sign req{.method = "PUT", .path = "/v2/p/x", .query = "",
-                           .headers = {{"host", "h"}, {"x-sdk-date", "20191115T033655Z"},
+  lwa::request_to_sign req{.method = "PUT",
+                           .path = "/v2/p/x",
+                           .query = "",
+                           .headers = {{"host", "h"},
+                                       {"x-sdk-date", "20191115T033655Z"},
                                        {"x-sdk-content-sha256", "UNSIGNED-PAYLOAD"}},
-                           .body = "", .content_sha256 = "UNSIGNED-PAYLOAD"};
+                           .body = "",
+                           .content_sha256 = "UNSIGNED-PAYLOAD"};
   const auto auth = lwa::sign(req, "20191115T033655Z", tv1_ak, tv1_sk);
   sim::request_view r;
   r.method = "PUT";
   r.target = "/v2/p/x";
   r.body = R"({"action":0})";  // not hashed
-  r.headers = {{"Host", "h"}, {"X-Sdk-Date", "20191115T033655Z"},
-               {"X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"}, {"Authorization", auth}};
+  r.headers = {{"Host", "h"},
+               {"X-Sdk-Date", "20191115T033655Z"},
+               {"X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD"},
+               {"Authorization", auth}};
   EXPECT_TRUE(v.verify(r, tv1_time).ok());
 }
 
@@ -134,8 +147,9 @@ TEST(sim_auth, more_than_five_consecutive_failures_lock_the_ak) {
   // Locked: even a correct request is refused, with the documented message.
   auto d = v.verify(tv1_request(), tv1_time + 1s);
   EXPECT_EQ(d.outcome, sim::auth_outcome::locked);
-  EXPECT_EQ(d.failure->error_msg,
-            "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.");
+  EXPECT_EQ(
+      d.failure->error_msg,
+      "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.");
   EXPECT_EQ(v.locked_count(tv1_time + 1s), 1u);
   EXPECT_EQ(v.locked_for(tv1_ak, tv1_time + 1s), 5min - 1s);
   EXPECT_EQ(v.verify(tv1_request(), tv1_time + 4min).outcome, sim::auth_outcome::locked);
@@ -194,5 +208,6 @@ TEST(sim_auth, tokens_issue_verify_expire) {
 }
 
 TEST(sim_auth, iam_time_format_has_microseconds) {
-  EXPECT_EQ(sim::format_iam_time(labelwatch::from_unix_ms(1550040733855)), "2019-02-13T06:52:13.855000Z");
+  EXPECT_EQ(sim::format_iam_time(labelwatch::from_unix_ms(1550040733855)),
+            "2019-02-13T06:52:13.855000Z");
 }

@@ -1,13 +1,15 @@
 #include "sim/document.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace sim = labelwatch::sim;
 namespace json = boost::json;
 
 namespace {
-json::object obj(std::string_view text) { return json::parse(text).as_object(); }
+json::object obj(std::string_view text) {
+  return json::parse(text).as_object();
+}
 }  // namespace
 
 TEST(document, merge_patch_replaces_merges_and_deletes) {
@@ -54,7 +56,8 @@ TEST(document, numbers_to_strings_recursively) {
 }
 
 TEST(document, remove_optional_objects_and_add_unknown_fields) {
-  json::value v = json::parse(R"({"task_id":"t","result":{"a":1},"config":{},"tasks":[{"sample_stats":{},"x":1}]})");
+  json::value v = json::parse(
+      R"({"task_id":"t","result":{"a":1},"config":{},"tasks":[{"sample_stats":{},"x":1}]})");
   sim::remove_optional_objects(v);
   EXPECT_EQ(sim::to_text(v), R"({"task_id":"t","tasks":[{"x":1}]})");
   sim::add_unknown_fields(v);
@@ -68,7 +71,8 @@ TEST(document, to_text_prints_numbers_like_the_api_pages) {
   EXPECT_EQ(sim::format_double(0.0), "0.0");
   EXPECT_EQ(sim::format_double(0.66), "0.66");
   EXPECT_EQ(sim::format_double(-2.5), "-2.5");
-  EXPECT_EQ(sim::to_text(json::parse(R"({"s":"a\"b\\c\n\u0001","n":null,"i":-3,"u":18446744073709551615})")),
+  EXPECT_EQ(sim::to_text(
+                json::parse(R"({"s":"a\"b\\c\n\u0001","n":null,"i":-3,"u":18446744073709551615})")),
             R"({"s":"a\"b\\c\n\u0001","n":null,"i":-3,"u":18446744073709551615})");
   // Round trip: what we print parses back to the same value.
   const auto v = json::parse(R"({"p":33.33,"q":1e-7,"r":123456789.5})");

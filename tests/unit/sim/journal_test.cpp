@@ -35,7 +35,11 @@ TEST(journal, filters) {
   j.append(entry("PUT", sim::endpoint::acceptance, "w", 200));
   j.append(entry("PUT", sim::endpoint::acceptance, "w2", 400));
   EXPECT_EQ(j.query({.method = "PUT"}).at("entries").as_array().size(), 2u);
-  EXPECT_EQ(j.query({.target = sim::endpoint::acceptance, .task_id = "w"}).at("entries").as_array().size(), 1u);
+  EXPECT_EQ(j.query({.target = sim::endpoint::acceptance, .task_id = "w"})
+                .at("entries")
+                .as_array()
+                .size(),
+            1u);
   EXPECT_EQ(j.query({.status = 400}).at("entries").as_array().size(), 1u);
   EXPECT_EQ(j.query({.limit = 1}).at("entries").as_array().size(), 1u);
 }
@@ -50,7 +54,9 @@ TEST(journal, bounded_capacity_drops_the_oldest) {
   EXPECT_EQ(q.at("entries").as_array()[0].as_object().at("seq").as_uint64(), 3u);
   j.set_duration(1, 5);  // dropped: ignored
   j.set_duration(4, 7);
-  EXPECT_EQ(j.query({.since = 3}).at("entries").as_array()[0].as_object().at("duration_ms").as_int64(), 7);
+  EXPECT_EQ(
+      j.query({.since = 3}).at("entries").as_array()[0].as_object().at("duration_ms").as_int64(),
+      7);
 }
 
 TEST(journal, bodies_are_truncated_and_absent_fields_are_null) {

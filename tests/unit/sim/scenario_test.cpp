@@ -1,9 +1,9 @@
 #include "sim/scenario.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace sim = labelwatch::sim;
 namespace json = boost::json;
@@ -132,8 +132,8 @@ TEST(scenario, every_content_error_names_its_json_path) {
        "datasets[0].auto_tasks[0].created", "\"-2h\""},
       {with_auto_task(R"({"task_id": "t", "visible_from": "1m", "gone_at": "30s"})"),
        "datasets[0].auto_tasks[0].gone_at", "after visible_from"},
-      {with_auto_task(R"({"task_id": "t", "verbatim": true})"), "datasets[0].auto_tasks[0].document",
-       "missing"},
+      {with_auto_task(R"({"task_id": "t", "verbatim": true})"),
+       "datasets[0].auto_tasks[0].document", "missing"},
       {with_auto_task(R"({"task_id": "t", "timeline": [{"status": 1}]})"),
        "datasets[0].auto_tasks[0].timeline[0].at", "missing"},
       {with_auto_task(R"({"task_id": "t", "timeline": [{"at": 12}]})"),
@@ -206,7 +206,8 @@ TEST(scenario, seeds_builtin_holds_the_seed_ids) {
   ASSERT_EQ(s.tasks.size(), 2u);
   EXPECT_EQ(s.tasks[0].task_id, "XGrRZuCV1qmMxnsmD5u");
   EXPECT_EQ(s.tasks[1].task_id, "iYZx7gScPUozOXner9k");
-  EXPECT_EQ(s.datasets[0].samples[0].at("sample_id").as_string(), "0059c1b9458a2da9443af684b5099b4e");
+  EXPECT_EQ(s.datasets[0].samples[0].at("sample_id").as_string(),
+            "0059c1b9458a2da9443af684b5099b4e");
 }
 
 TEST(scenario, scale_generator_is_deterministic_and_sized) {

@@ -2,10 +2,10 @@
 
 #include "auth/signer.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 namespace sim = labelwatch::sim;
 namespace lwa = labelwatch::auth;
@@ -97,7 +97,8 @@ test_request signed_request(std::string method, std::string target, std::string 
 
 class service_test : public ::testing::Test {
  protected:
-  explicit service_test(std::string_view scenario = "seeds", sim::auth_mode mode = sim::auth_mode::aksk)
+  explicit service_test(std::string_view scenario = "seeds",
+                        sim::auth_mode mode = sim::auth_mode::aksk)
       : svc_(sim::builtin_scenario(scenario).value(), options(mode), t0, 7) {}
 
   static sim::service_options options(sim::auth_mode mode) {
@@ -115,7 +116,8 @@ class service_test : public ::testing::Test {
   sim::response put(const std::string& target, const std::string& body, sys_time now = t0) {
     return svc_.handle(signed_request("PUT", target, body, now).view(), now);
   }
-  sim::response control(std::string method, std::string target, std::string body = "", sys_time now = t0) {
+  sim::response control(std::string method, std::string target, std::string body = "",
+                        sys_time now = t0) {
     test_request r{std::move(method), "/_sim" + target, std::move(body), {}};
     return svc_.handle(r.view(), now);
   }
@@ -131,7 +133,9 @@ class service_test : public ::testing::Test {
   sim::service svc_;
 };
 
-json::value body_of(const sim::response& r) { return json::parse(r.body); }
+json::value body_of(const sim::response& r) {
+  return json::parse(r.body);
+}
 
 void expect_error(const sim::response& r, int status, std::string_view code) {
   EXPECT_EQ(r.status, status) << r.body;
@@ -165,7 +169,9 @@ TEST_F(service_test, auto_task_detail_is_the_seed_document) {
 
 TEST_F(service_test, workforce_task_detail_honours_the_stats_flags) {
   // All three flags: exactly the seed example.
-  auto r = get(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k?label_stats=true&sample_stats=true&workforce_stats=true");
+  auto r = get(k_ds +
+               "/workforce-tasks/"
+               "iYZx7gScPUozOXner9k?label_stats=true&sample_stats=true&workforce_stats=true");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body_of(r), json::parse(k_seed_workforce_task));
   // Without flags (the parameter table's default false): no stats objects.
@@ -176,7 +182,8 @@ TEST_F(service_test, workforce_task_detail_honours_the_stats_flags) {
   EXPECT_EQ(body_of(r), expected);
   // The example-page behaviour, switched on at runtime.
   EXPECT_EQ(control("PUT", "/settings", R"({"workforce_stats_default": true})").status, 200);
-  EXPECT_EQ(body_of(get(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k")), json::parse(k_seed_workforce_task));
+  EXPECT_EQ(body_of(get(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k")),
+            json::parse(k_seed_workforce_task));
 }
 
 TEST_F(service_test, sample_detail_is_the_seed_document) {
@@ -234,8 +241,9 @@ TEST_F(service_test, unknown_things_answer_the_documented_errors) {
   expect_error(r, 404, "APIG.0101");
   EXPECT_EQ(body_of(r).as_object().at("request_id").as_string(), *r.header("X-Request-Id"));
   // A known path with the wrong method is not an API either.
-  expect_error(svc_.handle(signed_request("DELETE", k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u", "", t0).view(), t0),
-               404, "APIG.0101");
+  expect_error(
+      svc_.handle(signed_request("DELETE", k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u", "", t0).view(), t0),
+      404, "APIG.0101");
 }
 
 TEST_F(service_test, not_found_status_switch) {
@@ -250,7 +258,8 @@ TEST_F(service_test, not_found_status_switch) {
 TEST_F(service_test, deleted_task_becomes_not_found) {
   EXPECT_EQ(control("DELETE", "/tasks/XGrRZuCV1qmMxnsmD5u").status, 200);
   expect_error(get(k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u"), 400, "ModelArts.4612");
-  EXPECT_EQ(body_of(get(k_ds + "/tasks")).as_object().at("total_count").to_number<std::uint64_t>(), 0u);
+  EXPECT_EQ(body_of(get(k_ds + "/tasks")).as_object().at("total_count").to_number<std::uint64_t>(),
+            0u);
 }
 
 // ---- authentication ------------------------------------------------------------------
@@ -264,7 +273,8 @@ TEST_F(service_test, signed_requests_pass_and_tampered_ones_get_apig_0301) {
   EXPECT_EQ(r.status, 401);
   const auto o = body_of(r).as_object();
   EXPECT_EQ(o.at("error_code").as_string(), "APIG.0301");
-  EXPECT_EQ(o.at("error_msg").as_string(), "Incorrect IAM authentication information: verify aksk signature fail");
+  EXPECT_EQ(o.at("error_msg").as_string(),
+            "Incorrect IAM authentication information: verify aksk signature fail");
   EXPECT_EQ(o.at("request_id").as_string(), *r.header("X-Request-Id"));
   const auto j = journal().at("entries").as_array();
   EXPECT_EQ(j[0].as_object().at("auth").as_string(), "ok");
@@ -275,7 +285,8 @@ TEST_F(service_test, signed_requests_pass_and_tampered_ones_get_apig_0301) {
 }
 
 TEST_F(service_test, signing_with_the_wrong_secret_fails) {
-  const auto r = svc_.handle(signed_request("GET", k_ds + "/tasks", "", t0, "not-the-secret").view(), t0);
+  const auto r =
+      svc_.handle(signed_request("GET", k_ds + "/tasks", "", t0, "not-the-secret").view(), t0);
   expect_error(r, 401, "APIG.0301");
 }
 
@@ -284,7 +295,8 @@ TEST_F(service_test, clock_skew_is_refused) {
   const auto req = signed_request("GET", k_ds + "/tasks", "", t0 - 16min);
   const auto r = svc_.handle(req.view(), t0);
   expect_error(r, 401, "APIG.0301");
-  EXPECT_THAT(std::string(body_of(r).as_object().at("error_msg").as_string()), HasSubstr("not within 15m"));
+  EXPECT_THAT(std::string(body_of(r).as_object().at("error_msg").as_string()),
+              HasSubstr("not within 15m"));
   EXPECT_EQ(journal().at("entries").as_array()[0].as_object().at("auth").as_string(), "skew");
 }
 
@@ -294,7 +306,11 @@ TEST_F(service_test, lockout_refuses_even_good_requests_until_it_expires) {
   const auto locked = get(k_ds + "/tasks");
   expect_error(locked, 401, "APIG.0301");
   EXPECT_THAT(locked.body, HasSubstr("AK access failed to reach the limit,forbidden."));
-  EXPECT_EQ(body_of(control("GET", "/view")).as_object().at("locked_access_keys").to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(body_of(control("GET", "/view"))
+                .as_object()
+                .at("locked_access_keys")
+                .to_number<std::uint64_t>(),
+            1u);
   EXPECT_EQ(get(k_ds + "/tasks", t0 + 5min).status, 200);
   // The control API can clear lockouts and turn them off.
   for (int i = 0; i < 6; ++i)
@@ -314,7 +330,8 @@ TEST_F(token_service_test, iam_token_issue_use_and_expiry) {
   const std::string login = R"({"auth":{"identity":{"methods":["password"],"password":{"user":{
       "name":"labelwatch","password":"pw","domain":{"name":"labelwatch"}}}},
       "scope":{"project":{"id":"0123456789abcdef0123456789abcdef"}}}})";
-  test_request req{"POST", "/v3/auth/tokens", login, {{"Content-Type", "application/json;charset=utf8"}}};
+  test_request req{
+      "POST", "/v3/auth/tokens", login, {{"Content-Type", "application/json;charset=utf8"}}};
   const auto r = svc_.handle(req.view(), t0);
   ASSERT_EQ(r.status, 201) << r.body;
   const auto token = std::string(*r.header("X-Subject-Token"));
@@ -324,7 +341,8 @@ TEST_F(token_service_test, iam_token_issue_use_and_expiry) {
   EXPECT_THAT(r.body, ::testing::Not(HasSubstr(token))) << "the token travels in the header only";
 
   auto with_token = [&](sys_time now, std::string t) {
-    test_request g{"GET", k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u", "", {{"X-Auth-Token", std::move(t)}}};
+    test_request g{
+        "GET", k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u", "", {{"X-Auth-Token", std::move(t)}}};
     return svc_.handle(g.view(), now);
   };
   EXPECT_EQ(with_token(t0 + 1s, token).status, 200);
@@ -343,9 +361,10 @@ TEST_F(token_service_test, iam_token_issue_use_and_expiry) {
 
 TEST_F(token_service_test, iam_refuses_bad_logins) {
   auto login = [&](std::string_view user, std::string_view pw, std::string_view scope) {
-    const auto body = R"({"auth":{"identity":{"methods":["password"],"password":{"user":{"name":")" +
-                      std::string(user) + R"(","password":")" + std::string(pw) +
-                      R"(","domain":{"name":"labelwatch"}}}},"scope":{"project":)" + std::string(scope) + "}}}";
+    const auto body =
+        R"({"auth":{"identity":{"methods":["password"],"password":{"user":{"name":")" +
+        std::string(user) + R"(","password":")" + std::string(pw) +
+        R"(","domain":{"name":"labelwatch"}}}},"scope":{"project":)" + std::string(scope) + "}}}";
     test_request req{"POST", "/v3/auth/tokens", body, {}};
     return svc_.handle(req.view(), t0);
   };
@@ -380,12 +399,20 @@ TEST_F(service_test, acceptance_put_validates_locale_body_and_action) {
   expect_error(put(url + "?locale=en-us", R"({"action":6})"), 400, "ModelArts.0101");
   expect_error(put(url + "?locale=en-us", R"({"action":"0"})"), 400, "ModelArts.0101");
   expect_error(put(url + "?locale=en-us", R"({})"), 400, "ModelArts.0101");
-  expect_error(put(url + "?locale=en-us", R"({"action":0,"overwrite_last_result":"yes"})"), 400, "ModelArts.0101");
+  expect_error(put(url + "?locale=en-us", R"({"action":0,"overwrite_last_result":"yes"})"), 400,
+               "ModelArts.0101");
   expect_error(put(url + "?locale=en-us", R"({"action":)"), 400, "ModelArts.4105");
-  expect_error(put(k_ds + "/workforce-tasks/nope/acceptance/status?locale=en-us", R"({"action":0})"), 400,
-               "ModelArts.4619");
+  expect_error(
+      put(k_ds + "/workforce-tasks/nope/acceptance/status?locale=en-us", R"({"action":0})"), 400,
+      "ModelArts.4619");
   // Nothing above changed the task.
-  EXPECT_EQ(body_of(control("GET", "/tasks/iYZx7gScPUozOXner9k")).as_object().at("document").as_object().at("status").as_int64(), 2);
+  EXPECT_EQ(body_of(control("GET", "/tasks/iYZx7gScPUozOXner9k"))
+                .as_object()
+                .at("document")
+                .as_object()
+                .at("status")
+                .as_int64(),
+            2);
 }
 
 TEST_F(service_test, acceptance_moves_through_syncing_and_is_journaled) {
@@ -398,22 +425,29 @@ TEST_F(service_test, acceptance_moves_through_syncing_and_is_journaled) {
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ok.body, "{}");
   auto status_at = [&](sys_time t) {
-    return body_of(get(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k", t)).as_object().at("status").as_int64();
+    return body_of(get(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k", t))
+        .as_object()
+        .at("status")
+        .as_int64();
   };
   EXPECT_EQ(status_at(t0 + 1s), 5);
   expect_error(put(url, R"({"action":1})", t0 + 2s), 400, "ModelArts.4623");
   EXPECT_EQ(status_at(t0 + 3s), 3);
   const auto puts = json::parse(control("GET", "/journal?method=PUT&endpoint=acceptance").body)
-                        .as_object().at("entries").as_array();
+                        .as_object()
+                        .at("entries")
+                        .as_array();
   ASSERT_EQ(puts.size(), 3u);
   EXPECT_EQ(puts[1].as_object().at("status").as_int64(), 200);
-  EXPECT_EQ(puts[1].as_object().at("body").as_string(), R"({"action":0,"overwrite_last_result":false})");
+  EXPECT_EQ(puts[1].as_object().at("body").as_string(),
+            R"({"action":0,"overwrite_last_result":false})");
   EXPECT_EQ(puts[2].as_object().at("error_code").as_string(), "ModelArts.4623");
 }
 
 TEST_F(service_test, acceptance_action_3_returns_the_conflict_list) {
   ASSERT_EQ(control("PATCH", "/tasks/iYZx7gScPUozOXner9k", R"({"status": 2})").status, 200);
-  const auto r = put(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k/acceptance/status?locale=en-us", R"({"action":3})");
+  const auto r = put(k_ds + "/workforce-tasks/iYZx7gScPUozOXner9k/acceptance/status?locale=en-us",
+                     R"({"action":3})");
   ASSERT_EQ(r.status, 200);
   const auto o = body_of(r).as_object();
   EXPECT_EQ(o.at("sample_count").to_number<std::uint64_t>(), 1u);
@@ -423,12 +457,14 @@ TEST_F(service_test, acceptance_action_3_returns_the_conflict_list) {
 // ---- pagination ------------------------------------------------------------------------
 
 TEST_F(demo_service_test, pagination_page_and_record_modes) {
-  const std::string samples = "/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/dsFlw8Kq2ZxP0aLm3Rt/auto-annotations/samples";
+  const std::string samples =
+      "/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/dsFlw8Kq2ZxP0aLm3Rt/auto-annotations/samples";
   auto ids = [&](const std::string& q) {
     std::vector<std::string> out;
     const auto o = body_of(get(samples + q)).as_object();
     EXPECT_EQ(o.at("sample_count").to_number<std::uint64_t>(), 240u);
-    for (const auto& s : o.at("samples").as_array()) out.emplace_back(s.as_object().at("sample_id").as_string());
+    for (const auto& s : o.at("samples").as_array())
+      out.emplace_back(s.as_object().at("sample_id").as_string());
     return out;
   };
   const auto all = ids("?limit=100&offset=0");
@@ -448,7 +484,8 @@ TEST_F(demo_service_test, pagination_page_and_record_modes) {
 }
 
 TEST_F(demo_service_test, score_filters_on_samples) {
-  const std::string samples = "/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/dsFlw8Kq2ZxP0aLm3Rt/auto-annotations/samples";
+  const std::string samples =
+      "/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/dsFlw8Kq2ZxP0aLm3Rt/auto-annotations/samples";
   const auto o = body_of(get(samples + "?low_score=0.9&high_score=1&limit=100")).as_object();
   const auto n = o.at("sample_count").to_number<std::uint64_t>();
   EXPECT_GT(n, 0u);
@@ -466,7 +503,8 @@ TEST_F(demo_service_test, demo_tasks_move) {
   EXPECT_EQ(status(t0), -1);
   EXPECT_EQ(status(t0 + 30s), 1);
   EXPECT_EQ(status(t0 + 2min), 3);
-  const auto wf = body_of(get(base + "/workforce-tasks/Wf3nLr8QzTa6YcE1pK0", t0 + 130s)).as_object();
+  const auto wf =
+      body_of(get(base + "/workforce-tasks/Wf3nLr8QzTa6YcE1pK0", t0 + 130s)).as_object();
   EXPECT_EQ(wf.at("status").as_int64(), 2);
   const auto checking = wf.at("checking_task_desc").as_object().at("checking_stats").as_object();
   EXPECT_EQ(checking.at("checked_sample_count").as_int64(), 30);
@@ -475,13 +513,21 @@ TEST_F(demo_service_test, demo_tasks_move) {
   ASSERT_EQ(workers.size(), 2u);
   EXPECT_EQ(workers[0].as_object().at("email").as_string(), "alice.chen@example.com");
   // A failed auto task carries its error.
-  const auto failed = body_of(get("/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/dsVeh4Tn7QmL2rXs9Pb/tasks/Pl5RvN8xKc2TqM7bZa3",
-                                  t0 + 2min)).as_object();
+  const auto failed = body_of(get("/v2/3f9a1c7e5b2d4e6f8a0b1c2d3e4f5a6b/datasets/"
+                                  "dsVeh4Tn7QmL2rXs9Pb/tasks/Pl5RvN8xKc2TqM7bZa3",
+                                  t0 + 2min))
+                          .as_object();
   EXPECT_EQ(failed.at("status").as_int64(), 2);
   EXPECT_EQ(failed.at("error_code").as_string(), "ModelArts.4654");
   // Discovery: a task appears later.
-  EXPECT_EQ(body_of(get(base + "/tasks", t0)).as_object().at("total_count").to_number<std::uint64_t>(), 1u);
-  EXPECT_EQ(body_of(get(base + "/tasks", t0 + 5min)).as_object().at("total_count").to_number<std::uint64_t>(), 2u);
+  EXPECT_EQ(
+      body_of(get(base + "/tasks", t0)).as_object().at("total_count").to_number<std::uint64_t>(),
+      1u);
+  EXPECT_EQ(body_of(get(base + "/tasks", t0 + 5min))
+                .as_object()
+                .at("total_count")
+                .to_number<std::uint64_t>(),
+            2u);
 }
 
 // ---- faults ----------------------------------------------------------------------------
@@ -566,7 +612,14 @@ TEST_F(service_test, shape_faults) {
   arm(R"({"kind": "unknown_status", "status_code": 42, "count": 1})");
   EXPECT_EQ(body_of(get(url)).as_object().at("status").as_int64(), 42);
   arm(R"({"kind": "unknown_status", "count": 1})");
-  EXPECT_EQ(body_of(get(k_ds + "/tasks")).as_object().at("tasks").as_array()[0].as_object().at("status").as_int64(), 42);
+  EXPECT_EQ(body_of(get(k_ds + "/tasks"))
+                .as_object()
+                .at("tasks")
+                .as_array()[0]
+                .as_object()
+                .at("status")
+                .as_int64(),
+            42);
   arm(R"({"kind": "missing_optional", "count": 1})");
   o = body_of(get(url)).as_object();
   EXPECT_FALSE(o.contains("sample_stats"));
@@ -614,30 +667,39 @@ TEST_F(service_test, control_api_faults_crud) {
 }
 
 TEST_F(service_test, control_api_creates_tasks_and_datasets_for_discovery) {
-  auto r = control("POST", "/datasets/WxCREuCkBSAlQr9xrde/auto-tasks",
-                   R"({"task_name": "found-later", "timeline": [{"at": "0s", "status": 1, "progress": 5.0}]})");
+  auto r = control(
+      "POST", "/datasets/WxCREuCkBSAlQr9xrde/auto-tasks",
+      R"({"task_name": "found-later", "timeline": [{"at": "0s", "status": 1, "progress": 5.0}]})");
   ASSERT_EQ(r.status, 201) << r.body;
   const auto id = std::string(body_of(r).as_object().at("task_id").as_string());
   const auto list = body_of(get(k_ds + "/tasks")).as_object();
   EXPECT_EQ(list.at("total_count").to_number<std::uint64_t>(), 2u);
-  EXPECT_EQ(body_of(get(k_ds + "/tasks/" + id)).as_object().at("task_name").as_string(), "found-later");
+  EXPECT_EQ(body_of(get(k_ds + "/tasks/" + id)).as_object().at("task_name").as_string(),
+            "found-later");
 
   r = control("POST", "/datasets", R"({"dataset_id": "dsNew", "generate_samples": {"count": 3}})");
   ASSERT_EQ(r.status, 201) << r.body;
-  EXPECT_EQ(body_of(get("/v2/" + std::string(k_pid) + "/datasets")).as_object().at("total_number").to_number<std::uint64_t>(), 2u);
+  EXPECT_EQ(body_of(get("/v2/" + std::string(k_pid) + "/datasets"))
+                .as_object()
+                .at("total_number")
+                .to_number<std::uint64_t>(),
+            2u);
   r = control("POST", "/datasets/dsNew/workforce-tasks", R"({"task_id": "team1"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(get("/v2/" + std::string(k_pid) + "/datasets/dsNew/workforce-tasks/team1").status, 200);
 
   EXPECT_EQ(control("POST", "/datasets/nope/auto-tasks", "{}").status, 400);
-  EXPECT_EQ(control("POST", "/datasets/dsNew/workforce-tasks", R"({"task_id": "team1"})").status, 400);
-  const auto bad = control("POST", "/datasets/dsNew/auto-tasks", R"({"timeline": [{"at": "soon"}]})");
+  EXPECT_EQ(control("POST", "/datasets/dsNew/workforce-tasks", R"({"task_id": "team1"})").status,
+            400);
+  const auto bad =
+      control("POST", "/datasets/dsNew/auto-tasks", R"({"timeline": [{"at": "soon"}]})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("timeline[0].at"));
 }
 
 TEST_F(service_test, control_api_patch_and_view) {
-  auto r = control("PATCH", "/tasks/XGrRZuCV1qmMxnsmD5u", R"({"progress": 55.5, "result": {"annotated_sample_count": 40}})");
+  auto r = control("PATCH", "/tasks/XGrRZuCV1qmMxnsmD5u",
+                   R"({"progress": 55.5, "result": {"annotated_sample_count": 40}})");
   ASSERT_EQ(r.status, 200) << r.body;
   const auto o = body_of(get(k_ds + "/tasks/XGrRZuCV1qmMxnsmD5u")).as_object();
   EXPECT_DOUBLE_EQ(o.at("progress").as_double(), 55.5);
@@ -647,7 +709,8 @@ TEST_F(service_test, control_api_patch_and_view) {
   EXPECT_EQ(control("PATCH", "/tasks/XGrRZuCV1qmMxnsmD5u", "[1]").status, 400);
   const auto view = body_of(control("GET", "/view")).as_object();
   EXPECT_EQ(view.at("project_id").as_string(), k_pid);
-  const auto task = view.at("datasets").as_array()[0].as_object().at("auto_tasks").as_array()[0].as_object();
+  const auto task =
+      view.at("datasets").as_array()[0].as_object().at("auto_tasks").as_array()[0].as_object();
   EXPECT_EQ(task.at("status_name").as_string(), "running");
   EXPECT_DOUBLE_EQ(task.at("progress").as_double(), 55.5);
   const auto settings = body_of(control("GET", "/settings")).as_object();

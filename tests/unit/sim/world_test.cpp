@@ -1,7 +1,7 @@
 #include "sim/world.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 namespace sim = labelwatch::sim;
 namespace json = boost::json;
@@ -203,7 +203,8 @@ TEST(world, acceptance_refused_outside_acceptance) {
 TEST(world, runtime_patch_wins_over_timeline_for_its_members) {
   auto w = make_world();
   const auto a = *w.find_task("a");
-  w.patch_task(a, json::parse(R"({"status": 2, "error_msg": "boom"})").as_object(), false, t0 + 20s);
+  w.patch_task(a, json::parse(R"({"status": 2, "error_msg": "boom"})").as_object(), false,
+               t0 + 20s);
   EXPECT_EQ(status_of(w, "a", t0 + 19s), 1);  // not before the patch
   EXPECT_EQ(status_of(w, "a", t0 + 20s), 2);
   EXPECT_EQ(status_of(w, "a", t0 + 200s), 2);  // the timeline's 3 does not override it
@@ -246,11 +247,15 @@ TEST(world, created_task_times_are_relative_to_creation) {
   EXPECT_EQ(status_of(w, id, t0 + 110s), 1);
   EXPECT_EQ(w.render(*w.find_task(id), t0 + 110s).at("task_id").as_string(), id);
 
-  auto dup = sim::read_task(json::parse(R"({"task_id": "a"})"), task_kind::auto_labeling, "ds", "").value();
+  auto dup = sim::read_task(json::parse(R"({"task_id": "a"})"), task_kind::auto_labeling, "ds", "")
+                 .value();
   const auto taken = w.create_task(std::move(dup), t0);
   ASSERT_TRUE(std::holds_alternative<sim::api_failure>(taken));
-  auto orphan = sim::read_task(json::parse(R"({"task_id": "z"})"), task_kind::auto_labeling, "nope", "").value();
-  EXPECT_EQ(std::get<sim::api_failure>(w.create_task(std::move(orphan), t0)).error_code, "ModelArts.4352");
+  auto orphan =
+      sim::read_task(json::parse(R"({"task_id": "z"})"), task_kind::auto_labeling, "nope", "")
+          .value();
+  EXPECT_EQ(std::get<sim::api_failure>(w.create_task(std::move(orphan), t0)).error_code,
+            "ModelArts.4352");
 }
 
 TEST(world, pagination_in_both_modes) {
@@ -280,7 +285,8 @@ TEST(world, fault_selection_by_endpoint_task_method_count_and_window) {
   const sim::world::request_facts get_w{sim::endpoint::workforce_task, "GET", "ds", "w"};
   const sim::world::request_facts iam{sim::endpoint::iam, "POST", "", ""};
 
-  const auto id = w.arm_fault(fault(R"({"kind": "error", "endpoint": "auto_task", "task_id": "a", "count": 2})"), t0);
+  const auto id = w.arm_fault(
+      fault(R"({"kind": "error", "endpoint": "auto_task", "task_id": "a", "count": 2})"), t0);
   EXPECT_EQ(id, "f1");
   EXPECT_FALSE(w.take_fault(get_w, t0));
   EXPECT_TRUE(w.take_fault(get_a, t0));
