@@ -76,7 +76,7 @@ boost::system::result<std::unique_ptr<api_client>, std::string> api_client::crea
     net::https_client& http, api_auth auth, api_client_options options, api_observer* observer) {
   using R = boost::system::result<std::unique_ptr<api_client>, std::string>;
   auto url = net::parse_endpoint_url(options.endpoint, "[cloud] endpoint");
-  if (!url) return R(boost::system::in_place_error, std::move(url.error()));
+  if (!url) return R(boost::system::in_place_error, url.error());
   if (options.project_id.empty())
     return R(boost::system::in_place_error, std::string("[cloud] project_id: is empty"));
   if (options.locale.empty()) options.locale = "en-us";

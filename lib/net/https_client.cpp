@@ -479,7 +479,7 @@ awaitable<client_result> https_client::impl::send(origin to, client_request requ
     } else {
       auto opened = co_await open(to, *proxy, key, deadline);
       if (!opened) {
-        result.emplace(std::move(opened.error()));
+        result.emplace(opened.error());
         break;
       }
       conn = std::move(*opened);
@@ -518,7 +518,7 @@ https_client::~https_client() {
 boost::system::result<std::unique_ptr<https_client>, std::string> https_client::create(
     asio::any_io_executor executor, https_client_options options) {
   auto ctx = make_client_tls_context(tls_client_options{options.ca_file});
-  if (!ctx) return {boost::system::in_place_error, std::move(ctx.error())};
+  if (!ctx) return {boost::system::in_place_error, ctx.error()};
   if (options.user_agent.empty()) options.user_agent = "labelwatch/" + std::string(version);
   if (options.max_in_flight == 0) options.max_in_flight = 1;
   auto p = std::make_unique<impl>(std::move(executor), std::move(options), std::move(*ctx));
