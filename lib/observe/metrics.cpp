@@ -305,6 +305,9 @@ struct metrics::impl {
       "Duration of ModelArts and IAM API requests, including retries' individual attempts.");
   Family<Counter>& poll_errors = counter(
       "labelwatch_poll_errors_total", "Failed polls by kind and error class.");
+  Family<Counter>& events_dropped = counter(
+      "labelwatch_events_dropped_total",
+      "Events a sink could not deliver (write failure, stalled reader, full queue), by sink.");
   Family<Gauge>& tracked = gauge("labelwatch_tracked_tasks",
                                  "Tasks labelwatch currently watches, by kind.");
   Family<Gauge>& last_success = gauge(
@@ -612,6 +615,11 @@ void metrics::observe_api_response(std::string_view operation, unsigned http_sta
 
 void metrics::observe_api_failure(std::string_view operation, errc reason, double seconds) {
   impl_->observe_api(operation, reason_name(reason), seconds);
+}
+
+void metrics::count_event_dropped(std::string_view sink) {
+  // Drops are rare; no cache needed.
+  impl_->events_dropped.Add({{"sink", std::string(sink)}}).Increment();
 }
 
 void metrics::set_tracked_tasks(task_kind kind, std::size_t n) {

@@ -137,6 +137,11 @@ class metrics {
   // "network", "tls", ...), i.e. reason_name(reason).
   void observe_api_failure(std::string_view operation, errc reason, double seconds);
 
+  // labelwatch_events_dropped_total{sink}: an event a sink could not deliver (event
+  // file on a full disk, stalled stdout reader, webhook queue overflow). Wire it to
+  // event_fanout::on_drop.
+  void count_event_dropped(std::string_view sink);
+
   void set_tracked_tasks(task_kind kind, std::size_t n);
   void set_config_reload_successful(bool ok);
   // nullopt (AK/SK or no auth) removes the series.

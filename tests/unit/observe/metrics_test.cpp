@@ -332,6 +332,7 @@ TEST(metrics, counters_and_self_series) {
   m.set_tracked_tasks(task_kind::auto_labeling, 3);
   m.set_tracked_tasks(task_kind::workforce, 5);
   m.set_config_reload_successful(false);
+  m.count_event_dropped("file");
   m.set_token_expiry(from_unix_ms(1606270800000));
   const auto body = m.serialize();
   EXPECT_THAT(lines(body), IsSupersetOf(std::vector<std::string>{
@@ -361,6 +362,8 @@ TEST(metrics, counters_and_self_series) {
       R"(labelwatch_tracked_tasks{kind="auto"} 3)",
       R"(labelwatch_tracked_tasks{kind="workforce"} 5)",
       "labelwatch_config_last_reload_successful 0",
+      "# TYPE labelwatch_events_dropped_total counter",
+      R"(labelwatch_events_dropped_total{sink="file"} 1)",
       "labelwatch_auth_token_expiry_timestamp_seconds 1606270800",
       R"(labelwatch_build_info{version="1.2.3"} 1)",
   }));
@@ -452,6 +455,7 @@ TEST(metrics, every_design_family_is_registered) {
       "labelwatch_auth_token_expiry_timestamp_seconds",
       "modelarts_auto_annotation_samples", "modelarts_auto_annotation_label_score",
       "modelarts_auto_annotation_hard_samples", "modelarts_auto_annotation_hard_reasons",
-      "labelwatch_sample_round_last_success_timestamp_seconds"}));
-  EXPECT_EQ(names.size(), 29u);
+      "labelwatch_sample_round_last_success_timestamp_seconds",
+      "labelwatch_events_dropped_total"}));
+  EXPECT_EQ(names.size(), 30u);
 }
