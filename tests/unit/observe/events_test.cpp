@@ -214,7 +214,9 @@ TEST(journal, sending_without_journald_is_silent) {
   // daemon configured for the journal keeps running outside systemd.
   journal_sink sink("labelwatch-unit-test");
   EXPECT_NO_THROW(sink.deliver(task_event(1), task_event(1).to_json_line()));
-  if (!fs::exists("/run/systemd/journal/socket")) EXPECT_EQ(sink.failures(), 0u);
+  if (!fs::exists("/run/systemd/journal/socket")) {
+    EXPECT_EQ(sink.failures(), 0u);
+  }
 }
 
 TEST(event_ring, keeps_the_last_n_newest_first) {
