@@ -83,10 +83,6 @@ int open_append(const std::string& path) {
 
 }  // namespace
 
-void throw_exception_from_error(const sink_error& e, const boost::source_location&) {
-  throw std::runtime_error(e.message);
-}
-
 // ---- stdout -----------------------------------------------------------------------
 
 stream_sink::stream_sink(int fd, std::chrono::milliseconds write_timeout) noexcept
@@ -125,9 +121,9 @@ bool stream_sink::deliver(const event&, std::string_view json_line) {
 
 // ---- file -------------------------------------------------------------------------
 
-sink_result<std::unique_ptr<file_sink>> file_sink::open(std::string path) {
+io_result<std::unique_ptr<file_sink>> file_sink::open(std::string path) {
   const int fd = open_append(path);
-  if (fd < 0) return sink_error{"event log " + path + ": " + os_error(errno)};
+  if (fd < 0) return io_error{"event log " + path + ": " + os_error(errno)};
   return std::unique_ptr<file_sink>(new file_sink(std::move(path), fd));
 }
 
@@ -163,9 +159,9 @@ bool file_sink::deliver(const event&, std::string_view json_line) {
   return ok;
 }
 
-sink_result<void> file_sink::reopen() {
+io_result<void> file_sink::reopen() {
   const int fd = open_append(path_);
-  if (fd < 0) return sink_error{"event log " + path_ + ": " + os_error(errno)};
+  if (fd < 0) return io_error{"event log " + path_ + ": " + os_error(errno)};
   ::close(fd_);
   fd_ = fd;
   broken_line_ = false;
@@ -262,8 +258,8 @@ void event_fanout::publish(const event& e) {
   }
 }
 
-sink_result<void> event_fanout::reopen_all() {
-  sink_result<void> first = {};
+io_result<void> event_fanout::reopen_all() {
+  io_result<void> first = {};
   for (const auto& sink : sinks_) {
     auto r = sink->reopen();
     if (!r && first) first = r;
@@ -271,7 +267,7 @@ sink_result<void> event_fanout::reopen_all() {
   return first;
 }
 
-sink_result<std::shared_ptr<event_sink>> make_log_sink(const config::events_config& cfg) {
+io_result<std::shared_ptr<event_sink>> make_log_sink(const config::events_config& cfg) {
   if (cfg.log.empty() || cfg.log == "stdout")
     return std::shared_ptr<event_sink>(std::make_shared<stream_sink>());
   if (cfg.log == "journal") return std::shared_ptr<event_sink>(std::make_shared<journal_sink>());

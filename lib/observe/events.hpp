@@ -20,8 +20,7 @@
 
 #include "config/config.hpp"
 #include "core/event.hpp"
-
-#include <boost/system/result.hpp>
+#include "observe/io_error.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -34,16 +33,6 @@
 
 namespace labelwatch::observe {
 
-// A sink target that cannot be opened, described for an operator, e.g.
-// "event log /var/log/labelwatch/events.jsonl: Permission denied".
-struct sink_error {
-  std::string message;
-};
-template <class T>
-using sink_result = boost::system::result<T, sink_error>;
-// Lets sink_result<T>::value() throw: std::runtime_error with the message.
-[[noreturn]] void throw_exception_from_error(const sink_error& e,
-                                             const boost::source_location& loc);
 
 class event_sink {
  public:
@@ -60,7 +49,7 @@ class event_sink {
 
   // Re-opens whatever the sink writes to (log rotation on SIGHUP). Returns an error
   // description and keeps the old target when the new one cannot be opened.
-  virtual sink_result<void> reopen() { return {}; }
+  virtual io_result<void> reopen() { return {}; }
 
   // Events dropped since start.
   std::uint64_t failures() const noexcept { return failures_; }
@@ -89,7 +78,7 @@ class stream_sink final : public event_sink {
 class file_sink final : public event_sink {
  public:
   // Opens `path` for appending. Fails with a message naming the path and the OS error.
-  static sink_result<std::unique_ptr<file_sink>> open(std::string path);
+  static io_result<std::unique_ptr<file_sink>> open(std::string path);
   ~file_sink() override;
   file_sink(const file_sink&) = delete;
   file_sink& operator=(const file_sink&) = delete;
@@ -97,7 +86,7 @@ class file_sink final : public event_sink {
   std::string_view name() const noexcept override { return "file"; }
   bool deliver(const event& e, std::string_view json_line) override;
   // Opens the path again (after logrotate moved the file) and swaps descriptors.
-  sink_result<void> reopen() override;
+  io_result<void> reopen() override;
   const std::string& path() const noexcept { return path_; }
 
  private:
@@ -166,7 +155,7 @@ class event_fanout {
 
   void publish(const event& e);
   // reopen() on every sink; returns the first failure, after trying them all.
-  sink_result<void> reopen_all();
+  io_result<void> reopen_all();
 
  private:
   std::vector<std::shared_ptr<event_sink>> sinks_;
@@ -175,6 +164,6 @@ class event_fanout {
 
 // The sink `[events] log` names: "stdout", "journal", or a file path (an empty value
 // means stdout). Fails when the file cannot be opened.
-sink_result<std::shared_ptr<event_sink>> make_log_sink(const config::events_config& cfg);
+io_result<std::shared_ptr<event_sink>> make_log_sink(const config::events_config& cfg);
 
 }  // namespace labelwatch::observe
