@@ -287,10 +287,16 @@ void render_event(writer& w, const event& e) {
     if (!first) w.raw(" &middot; ");
     first = false;
     w.text(kv.key()).raw("=");
-    if (kv.value().is_string()) {
-      w.text(kv.value().get_string());
+    const auto& v = kv.value();
+    if (v.is_string()) {
+      w.text(v.get_string());
+    } else if (v.is_double()) {
+      // Boost.JSON writes 70.0 as "7E1"; people read "70".
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g", v.get_double());
+      w.raw(buf);
     } else {
-      w.text(boost::json::serialize(kv.value()));
+      w.text(boost::json::serialize(v));
     }
   }
   w.raw("</td></tr>");

@@ -218,6 +218,8 @@ TEST(status_page, latest_events_newest_first) {
   auto e2 = make_task_event(k_now, event_level::info, "task_status_changed", fx::auto_key(), "cars");
   e2.fields["from"] = "running";
   e2.fields["to"] = "succeeded";
+  e2.fields["progress"] = 70.0;
+  e2.fields["seconds_in_previous"] = 3600;
   in.events = {&e2, &e1};
   const auto html = render_status_page(in);
   const auto p2 = html.find("data-event=\"task_status_changed\" data-level=\"info\"");
@@ -225,5 +227,6 @@ TEST(status_page, latest_events_newest_first) {
   ASSERT_NE(p1, std::string::npos);
   ASSERT_NE(p2, std::string::npos);
   EXPECT_LT(p2, p1);
-  EXPECT_THAT(html, HasSubstr("from=running &middot; to=succeeded"));
+  EXPECT_THAT(html, HasSubstr("from=running &middot; to=succeeded &middot; progress=70 &middot; "
+                              "seconds_in_previous=3600"));
 }
