@@ -119,12 +119,14 @@ canonical_headers_result canonical_headers(const std::vector<header_field>& head
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   canonical_headers_result out;
-  for (const auto& [name, value] : sorted) {
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const auto& [name, value] = sorted[i];
     out.block += name;
     out.block += ':';
     out.block += value;
     out.block += '\n';
-    if (!out.signed_headers.empty()) out.signed_headers += ';';
+    // By position, not by "is the list empty yet": an empty name still gets its slot.
+    if (i != 0) out.signed_headers += ';';
     out.signed_headers += name;
   }
   return out;

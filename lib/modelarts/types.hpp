@@ -8,6 +8,7 @@
 // - Status fields keep the raw code; the enum is derived (core/status.hpp) so unknown
 //   codes survive.
 // - Only fields labelwatch uses or shows are modelled; the rest are ignored on purpose.
+// - Every type compares with == (member-wise), so snapshots can be diffed and tested.
 #pragma once
 
 #include "core/status.hpp"
@@ -30,6 +31,7 @@ struct smart_task_config {
   std::string model_id, model_name, model_version;
   std::optional<bool> collect_sample;
   std::optional<std::int64_t> worker_server_num;
+  friend bool operator==(const smart_task_config&, const smart_task_config&) = default;
 };
 
 // One entry of result.events (and its nested sub-events).
@@ -44,6 +46,7 @@ struct task_event {
   std::optional<std::int64_t> ordinal;
   std::optional<std::int64_t> elapsed_time;
   std::vector<task_event> events;
+  friend bool operator==(const task_event&, const task_event&) = default;
 };
 
 struct auto_task_result {
@@ -57,6 +60,7 @@ struct auto_task_result {
   std::string service_id, service_name;
   std::string version_id, version_name;
   std::vector<task_event> events;
+  friend bool operator==(const auto_task_result&, const auto_task_result&) = default;
 };
 
 struct auto_task {
@@ -83,6 +87,7 @@ struct auto_task {
   std::string model_id, model_name, model_version;
   smart_task_config config;
   std::optional<auto_task_result> result;
+  friend bool operator==(const auto_task&, const auto_task&) = default;
 };
 
 // ---- team labeling (workforce) task: seed 001, list §4.2 ---------------------------
@@ -97,6 +102,7 @@ struct sample_stats {
   std::optional<std::int64_t> accepted_sample_count;
   std::optional<std::int64_t> auto_annotation_sample_count;
   std::optional<std::int64_t> deleted_sample_count;
+  friend bool operator==(const sample_stats&, const sample_stats&) = default;
 };
 
 // CheckTaskStats: real-time (checking_stats) or historical (total_stats) acceptance figures.
@@ -113,6 +119,7 @@ struct check_task_stats {
   std::optional<std::int64_t> total_sample_count;
   std::optional<std::int64_t> total_score;
   std::optional<std::int64_t> unchecked_sample_count;
+  friend bool operator==(const check_task_stats&, const check_task_stats&) = default;
 };
 
 struct checking_task_desc {
@@ -123,6 +130,7 @@ struct checking_task_desc {
   std::optional<bool> overwrite_last_result;
   std::optional<check_task_stats> checking_stats;
   std::optional<check_task_stats> total_stats;
+  friend bool operator==(const checking_task_desc&, const checking_task_desc&) = default;
 };
 
 struct worker_ref {
@@ -130,23 +138,27 @@ struct worker_ref {
   std::string email;
   std::optional<std::int64_t> role;
   std::optional<std::int64_t> status;
+  friend bool operator==(const worker_ref&, const worker_ref&) = default;
 };
 
 struct workforce_config_entry {
   std::string workforce_id;
   std::string workforce_name;
   std::vector<worker_ref> workers;
+  friend bool operator==(const workforce_config_entry&, const workforce_config_entry&) = default;
 };
 
 struct workforces_config {
   std::string agency;
   std::vector<workforce_config_entry> workforces;
+  friend bool operator==(const workforces_config&, const workforces_config&) = default;
 };
 
 struct workforce_stats {
   std::optional<std::int64_t> workforce_count;
   std::optional<std::int64_t> labeler_count;
   std::optional<std::int64_t> reviewer_count;
+  friend bool operator==(const workforce_stats&, const workforce_stats&) = default;
 };
 
 // WorkerTask: one member's progress (detail's worker_stats[]).
@@ -162,6 +174,7 @@ struct worker_task {
   std::optional<std::int64_t> create_time_ms;
   std::optional<std::int64_t> update_time_ms;
   std::optional<std::int64_t> last_notify_time_ms;
+  friend bool operator==(const worker_task&, const worker_task&) = default;
 };
 
 struct workforce_task {
@@ -186,6 +199,7 @@ struct workforce_task {
   std::optional<workforce_stats> workforce;    // "workforce_stats"
   std::optional<workforces_config> config;     // "workforces_config"
   std::vector<worker_task> workers;            // "worker_stats"
+  friend bool operator==(const workforce_task&, const workforce_task&) = default;
 };
 
 // ---- auto-labeling sample: seed 002, list §4.3 ---------------------------------------
@@ -200,6 +214,7 @@ struct sample_label {
   std::optional<bool> hard;
   std::optional<double> hard_coefficient;
   std::vector<std::int64_t> hard_reasons;  // "3-20-21-19" split
+  friend bool operator==(const sample_label&, const sample_label&) = default;
 };
 
 struct sample_metadata {
@@ -208,6 +223,7 @@ struct sample_metadata {
   std::optional<double> hard_coefficient;
   std::vector<std::int64_t> hard_reasons;
   std::optional<std::int64_t> import_origin;
+  friend bool operator==(const sample_metadata&, const sample_metadata&) = default;
 };
 
 struct hard_detail {
@@ -215,6 +231,7 @@ struct hard_detail {
   std::string alo_name;
   std::string reason;
   std::string suggestion;
+  friend bool operator==(const hard_detail&, const hard_detail&) = default;
 };
 
 struct sample {
@@ -228,9 +245,19 @@ struct sample {
   std::optional<std::int64_t> sample_size;
   std::string source;  // pre-signed OBS URL: contains credentials, never log it
   std::string worker_id;
+  // Team-labeling review and acceptance results (the acceptance conflict list of
+  // PUT .../acceptance/status action 3 carries them). Scores are strings in the API.
+  std::string score;
+  std::optional<bool> review_accept;
+  std::string review_comment;
+  std::string review_score;
+  std::optional<bool> check_accept;
+  std::string check_comment;
+  std::string check_score;
   std::vector<sample_label> labels;
   std::optional<sample_metadata> metadata;
   std::map<std::string, hard_detail> hard_details;
+  friend bool operator==(const sample&, const sample&) = default;
 };
 
 // ---- other responses --------------------------------------------------------------
@@ -239,6 +266,7 @@ struct sample {
 struct acceptance_status_response {
   std::optional<std::int64_t> sample_count;
   std::vector<sample> samples;  // filled for action 3 (conflict list)
+  friend bool operator==(const acceptance_status_response&, const acceptance_status_response&) = default;
 };
 
 struct dataset {
@@ -249,6 +277,7 @@ struct dataset {
   std::optional<std::int64_t> total_sample_count;
   std::optional<std::int64_t> annotated_sample_count;
   std::optional<std::int64_t> workforce_task_count;
+  friend bool operator==(const dataset&, const dataset&) = default;
 };
 
 // One page of a list endpoint. `total` is the documented total key of that endpoint
@@ -257,6 +286,7 @@ template <class T>
 struct page {
   std::vector<T> items;
   std::optional<std::int64_t> total;
+  friend bool operator==(const page&, const page&) = default;
 };
 
 // The error body: {error_code, error_msg[, request_id]}, falling back to
@@ -265,6 +295,7 @@ struct error_body {
   std::string error_code;
   std::string error_msg;
   std::string request_id;
+  friend bool operator==(const error_body&, const error_body&) = default;
 };
 
 }  // namespace labelwatch::modelarts

@@ -217,6 +217,14 @@ awaitable<void> serve(std::shared_ptr<http_server::state> st, Stream& stream, se
       r = reply{simple_response(http::status::internal_server_error, "internal error\n")};
     }
 
+    // Runs on every exit from here on: the reply has been carried out or abandoned.
+    struct completion {
+      std::function<void()> fn;
+      ~completion() {
+        if (fn) fn();
+      }
+    } done{std::move(r.on_complete)};
+
     if (r.delay > 0ms) {
       timer.expires_after(r.delay);
       auto [tec] = co_await timer.async_wait(use_tuple);

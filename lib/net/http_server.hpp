@@ -69,9 +69,9 @@ struct reply {
   reply_action action = reply_action::respond;
   std::chrono::milliseconds delay{0};
   std::size_t partial_body_bytes = 0;
-  // Keep `response`'s Content-Length as set by the handler instead of recomputing it
-  // from the body (a lying length, for fault injection).
-  bool keep_content_length = false;
+  // Called once the session has carried the reply out (written, closed, reset, or the
+  // hang ended), successfully or not; e.g. to record how long the answer took.
+  std::function<void()> on_complete;
 };
 
 // Produces the reply to one request. Runs on the server's strand; may co_await.

@@ -139,3 +139,12 @@ TEST(signer, uri_encode_keeps_only_unreserved) {
   EXPECT_EQ(lw::uri_decode("a+b", true), "a b");
   EXPECT_EQ(lw::uri_decode("a+b"), "a+b");
 }
+
+// Found by fuzz.signer (tests/fuzz/corpus/signer/regress-empty-header-name.txt): a
+// leading header with an empty name lost its ';' slot in SignedHeaders, so the list no
+// longer named the lines of the canonical block one to one.
+TEST(signer, signed_headers_name_every_canonical_line) {
+  const auto h = lw::canonical_headers({{"Host", "h"}, {"", "a"}, {"", "b"}});
+  EXPECT_EQ(h.block, ":a\n:b\nhost:h\n");
+  EXPECT_EQ(h.signed_headers, ";;host");
+}

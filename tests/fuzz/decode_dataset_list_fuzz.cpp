@@ -1,0 +1,10 @@
+// libFuzzer target: dataset list decoding (properties in fuzz_checks.cpp).
+#include "fuzz_checks.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  labelwatch::fuzz::check_dataset_documents({reinterpret_cast<const char*>(data), size});
+  return 0;
+}
