@@ -32,8 +32,6 @@ net::handler make_http_handler(const http_endpoints& endpoints) {
     const auto answer = endpoints.handle(to_observe_request(req));
     net::reply rep;
     rep.response = to_beast_response(answer, req.version(), req.keep_alive());
-    // The server would recompute Content-Length from the (empty) HEAD body.
-    rep.keep_content_length = true;
     co_return rep;
   };
 }

@@ -14,6 +14,8 @@ net::http_response to_beast_response(const http_response& r, unsigned version, b
 // A handler for net::http_server answering every request with `endpoints`. The
 // endpoints (and what they read) must outlive the server; the handler runs on the
 // server's strand, which must be the thread that owns those sources.
+// Note: net::http_server calls prepare_payload() on every response, so a HEAD answer
+// goes out with Content-Length: 0 rather than the GET body's length.
 net::handler make_http_handler(const http_endpoints& endpoints);
 
 }  // namespace labelwatch::observe

@@ -1,6 +1,8 @@
 // Metric families and the per-task series caches behind observe::metrics.
 #include "observe/metrics.hpp"
 
+#include "modelarts/api_error.hpp"
+
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -614,7 +616,12 @@ void metrics::observe_api_response(std::string_view operation, unsigned http_sta
 }
 
 void metrics::observe_api_failure(std::string_view operation, errc reason, double seconds) {
-  impl_->observe_api(operation, reason_name(reason), seconds);
+  impl_->observe_api(operation, modelarts::error_kind_name(reason), seconds);
+}
+
+void metrics::observe_api_request(std::string_view operation, std::string_view code,
+                                  double seconds) {
+  impl_->observe_api(operation, code, seconds);
 }
 
 void metrics::count_event_dropped(std::string_view sink) {

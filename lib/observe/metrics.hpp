@@ -131,10 +131,15 @@ class metrics {
   void count_poll_error(task_kind kind, errc reason);
 
   // labelwatch_api_requests_total{operation,code} and
-  // labelwatch_api_request_duration_seconds{operation}. `code` is the HTTP status.
+  // labelwatch_api_request_duration_seconds{operation}: one HTTP exchange. `code` is the
+  // HTTP status ("200", "429") or, when no response arrived, the error class
+  // ("timeout", "network", "tls", ...: modelarts::request_code_label). A negative or
+  // non-finite duration is counted but not observed. (api_metrics.hpp feeds this from
+  // the API client.)
+  void observe_api_request(std::string_view operation, std::string_view code, double seconds);
+  // The same with the HTTP status as a number.
   void observe_api_response(std::string_view operation, unsigned http_status, double seconds);
-  // A request that got no HTTP response: code is the error class ("timeout",
-  // "network", "tls", ...), i.e. reason_name(reason).
+  // No HTTP response: code = modelarts::error_kind_name(reason).
   void observe_api_failure(std::string_view operation, errc reason, double seconds);
 
   // labelwatch_events_dropped_total{sink}: an event a sink could not deliver (event
