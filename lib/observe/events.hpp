@@ -8,7 +8,8 @@
 // Blocking: no sink may hold the loop for long.
 // - stdout: one write(2) per line. If stdout is a pipe whose reader has stalled, the
 //   sink waits at most `write_timeout` for room, then drops the line and counts it.
-//   Terminals and regular files are always writable.
+//   Terminals and regular files are always writable. The process must ignore SIGPIPE
+//   (a closed reader then shows up as EPIPE, counted like any write error).
 // - file: one write(2) per line on an O_APPEND descriptor (page cache; no fsync). A
 //   failed write (ENOSPC, EIO, ...) drops the line and counts it; nothing throws.
 // - journal: one sd_journal_sendv() datagram per event; journald's own rate limiting

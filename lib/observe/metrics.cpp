@@ -539,19 +539,21 @@ void metrics::update_workforce_task(const task_key& key, const modelarts::workfo
 }
 
 bool metrics::remove_task(const task_key& key) {
+  // Both tables are searched: a key is stored where its document type put it, which a
+  // caller mixing kinds up could make differ from key.kind.
   auto& m = *impl_;
-  if (key.kind == task_kind::auto_labeling) {
-    const auto it = m.auto_tasks.find(key);
-    if (it == m.auto_tasks.end()) return false;
+  bool removed = false;
+  if (const auto it = m.auto_tasks.find(key); it != m.auto_tasks.end()) {
     m.remove_series(it->second);
     m.auto_tasks.erase(it);
-    return true;
+    removed = true;
   }
-  const auto it = m.workforce_tasks.find(key);
-  if (it == m.workforce_tasks.end()) return false;
-  m.remove_series(it->second);
-  m.workforce_tasks.erase(it);
-  return true;
+  if (const auto it = m.workforce_tasks.find(key); it != m.workforce_tasks.end()) {
+    m.remove_series(it->second);
+    m.workforce_tasks.erase(it);
+    removed = true;
+  }
+  return removed;
 }
 
 void metrics::count_transition(task_kind kind, std::int64_t from_code, std::int64_t to_code) {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -239,6 +240,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  std::signal(SIGPIPE, SIG_IGN);  // see observe/events.hpp
   asio::io_context ioc;
   observe::metrics m(labelwatch::version);
   auto ring = std::make_shared<observe::event_ring>(500);
