@@ -610,7 +610,7 @@ void read_auth(context& ctx, const toml::table* table, auth_config& a) {
                           std::pair{"project_name", &a.project_name}}) {
     if (const auto v = t.string(key)) {
       if (has_control_chars(*v))
-        t.error(key, "contains control characters");
+        t.error(key, "must not contain control characters");
       else
         *out = *v;
     }
@@ -682,6 +682,7 @@ bool read_task_ids(table_reader& t, std::string_view key, std::vector<std::strin
   const auto items = t.string_list(key, R"(["XGrRZuCV1qmMxnsmD5u"])");
   if (!items) return !present;
   std::vector<std::string> ids;
+  std::vector<std::size_t> index_of;  // ids[k] is items[index_of[k]]
   bool ok = true;
   for (std::size_t i = 0; i < items->size(); ++i) {
     const auto& item = (*items)[i];
@@ -695,13 +696,14 @@ bool read_task_ids(table_reader& t, std::string_view key, std::vector<std::strin
     }
     const auto dup = std::find(ids.begin(), ids.end(), item.value);
     if (dup != ids.end()) {
-      const auto first = static_cast<std::size_t>(dup - ids.begin());
+      const auto first = index_of[static_cast<std::size_t>(dup - ids.begin())];
       t.error_at(item.key, item.line,
                  "duplicate task id " + quoted(item.value) + " (also at " + std::string{key} + "[" +
                      std::to_string(first) + "])");
       ok = false;
     }
     ids.push_back(item.value);
+    index_of.push_back(i);
   }
   if (ok) out = std::move(ids);
   return ok;
@@ -737,7 +739,7 @@ void read_watch(context& ctx, const toml::table& table, std::size_t index, watch
       if (item.value.empty() || has_control_chars(item.value)) {
         t.error_at(item.key, item.line,
                    std::string{item.value.empty() ? "label name must not be empty"
-                                                  : "label name contains control characters"});
+                                                  : "label name must not contain control characters"});
         ok = false;
       } else if (std::find(names.begin(), names.end(), item.value) != names.end()) {
         t.error_at(item.key, item.line, "duplicate label name " + quoted(item.value));

@@ -206,7 +206,9 @@ conversion<bool> to_boolean(const json::value& v) {
     case json::kind::int64:
     case json::kind::uint64:
     case json::kind::double_: {
-      const double d = v.to_number<double>();
+      const double d = v.is_double()  ? v.get_double()
+                       : v.is_int64() ? static_cast<double>(v.get_int64())
+                                      : static_cast<double>(v.get_uint64());
       if (d == 0.0) return {false, {}};
       if (d == 1.0) return {true, {}};
       return {std::nullopt, expected_got("boolean", v)};

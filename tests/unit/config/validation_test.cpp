@@ -401,3 +401,11 @@ TEST(validation, a_stray_element_does_not_hide_the_others) {
   EXPECT_EQ(errors[1].key, "watch[0].discover");
   EXPECT_EQ(errors[2].key, "acceptance.rule[0].mode");
 }
+
+TEST(validation, duplicate_ids_point_at_the_first_occurrence) {
+  const auto errors = errors_of(with_cloud("[[watch]]\ndataset_id = \"a\"\nauto_tasks = [\"\", \"x\", \"x\"]\n"));
+  ASSERT_EQ(errors.size(), 2u) << dump(errors);
+  EXPECT_EQ(errors[0].key, "watch[0].auto_tasks[0]");
+  EXPECT_EQ(errors[1].key, "watch[0].auto_tasks[2]");
+  EXPECT_EQ(errors[1].message, R"(dataset "a": duplicate task id "x" (also at auto_tasks[1]))");
+}
