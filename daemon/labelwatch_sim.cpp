@@ -5,6 +5,7 @@
 #include "observe/diag.hpp"
 #include "sim/server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +13,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -98,23 +98,26 @@ void write_ready_file(const std::string& path, const sim::simulator_info& info,
     out << boost::json::serialize(o) << "\n";
     if (!out.flush()) die("--ready-file: cannot write " + tmp);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) die("--ready-file: cannot rename " + tmp + " to " + path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    die("--ready-file: cannot rename " + tmp + " to " + path);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   options o;
-  CLI::App app{"labelwatch-sim: a ModelArts data-management API simulator (datasets, auto-labeling "
-               "and team-labeling tasks, samples, acceptance, IAM tokens) with scripted "
-               "lifecycles, AK/SK verification, injectable faults and a request journal.\n"
-               "Control API: /_sim/ (loopback only); see README.md, section labelwatch-sim."};
+  CLI::App app{
+      "labelwatch-sim: a ModelArts data-management API simulator (datasets, auto-labeling "
+      "and team-labeling tasks, samples, acceptance, IAM tokens) with scripted "
+      "lifecycles, AK/SK verification, injectable faults and a request journal.\n"
+      "Control API: /_sim/ (loopback only); see README.md, section labelwatch-sim."};
   app.add_option("--listen", o.listen, "Address to bind, host:port; port 0 lets the OS choose")
       ->capture_default_str();
   app.add_option("--ready-file", o.ready_file,
                  "Write {port, base_url, ca_file, project_id, auth, pid} here (JSON) once serving");
-  app.add_option("--tls", o.tls, "auto: generate a CA and server certificate; off: plain HTTP; "
-                                 "files: use --tls-cert/--tls-key")
+  app.add_option("--tls", o.tls,
+                 "auto: generate a CA and server certificate; off: plain HTTP; "
+                 "files: use --tls-cert/--tls-key")
       ->check(CLI::IsMember({"auto", "off", "files"}))
       ->capture_default_str();
   app.add_option("--tls-dir", o.tls_dir,
@@ -131,26 +134,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--dump-scenario", o.dump_scenario, "Print the scenario as JSON and exit");
   app.add_option("--project-id", o.project_id, "Project id served (overrides the scenario)");
-  app.add_option("--speed", o.speed, "Scenario seconds per wall-clock second (overrides the scenario)");
+  app.add_option("--speed", o.speed,
+                 "Scenario seconds per wall-clock second (overrides the scenario)");
   app.add_option("--pagination", o.pagination,
                  "How offset is read: page (offset counts pages) or record (offset counts items)")
       ->check(CLI::IsMember({"page", "record"}));
-  app.add_option("--not-found", o.not_found, "HTTP status for unknown tasks: 400 (documented) or 404")
+  app.add_option("--not-found", o.not_found,
+                 "HTTP status for unknown tasks: 400 (documented) or 404")
       ->check(CLI::IsMember({400, 404}));
-  app.add_option("--auth", o.auth, "aksk: verify SDK-HMAC-SHA256 signatures; token: require "
-                                   "X-Auth-Token from POST /v3/auth/tokens; none: accept anything")
+  app.add_option("--auth", o.auth,
+                 "aksk: verify SDK-HMAC-SHA256 signatures; token: require "
+                 "X-Auth-Token from POST /v3/auth/tokens; none: accept anything")
       ->check(CLI::IsMember({"aksk", "token", "none"}))
       ->capture_default_str();
   app.add_option("--access-key-file", o.access_key_file,
                  "File holding the accepted AK (default: env HUAWEICLOUD_SDK_AK)");
   app.add_option("--secret-key-file", o.secret_key_file,
                  "File holding its SK (default: env HUAWEICLOUD_SDK_SK)");
-  app.add_option("--iam-user", o.iam_user, "IAM user name accepted by /v3/auth/tokens")->capture_default_str();
+  app.add_option("--iam-user", o.iam_user, "IAM user name accepted by /v3/auth/tokens")
+      ->capture_default_str();
   app.add_option("--iam-domain", o.iam_domain, "IAM domain (account) name")->capture_default_str();
   app.add_option("--iam-password-file", o.iam_password_file,
                  "File holding the IAM password (default: env HUAWEICLOUD_SDK_PASSWORD)");
-  app.add_option("--token-lifetime", o.token_lifetime, "Validity of issued tokens")->capture_default_str();
-  app.add_option("--max-skew", o.max_skew, "Accepted X-Sdk-Date distance from the clock")->capture_default_str();
+  app.add_option("--token-lifetime", o.token_lifetime, "Validity of issued tokens")
+      ->capture_default_str();
+  app.add_option("--max-skew", o.max_skew, "Accepted X-Sdk-Date distance from the clock")
+      ->capture_default_str();
   app.add_option("--lockout-threshold", o.lockout_threshold,
                  "Lock an AK after more than this many consecutive failures (0: never)")
       ->capture_default_str();
@@ -158,11 +167,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--journal-capacity", o.journal_capacity, "Requests kept in the journal")
       ->capture_default_str();
-  app.add_option("--max-connections", o.max_connections, "Concurrent connections")->capture_default_str();
+  app.add_option("--max-connections", o.max_connections, "Concurrent connections")
+      ->capture_default_str();
   app.add_option("--read-timeout", o.read_timeout,
                  "Time a client has to send a request (and idle keep-alive limit)")
       ->capture_default_str();
-  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off")->capture_default_str();
+  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
   app.add_flag("--version", o.version, "Print the version and exit");
   CLI11_PARSE(app, argc, argv);
 
@@ -193,7 +204,8 @@ int main(int argc, char** argv) {
   sim::simulator_options so;
   so.listen = o.listen;
   if (!o.tls_cert.empty() || !o.tls_key.empty() || o.tls == "files") {
-    if (o.tls_cert.empty() || o.tls_key.empty()) die("--tls files needs both --tls-cert and --tls-key");
+    if (o.tls_cert.empty() || o.tls_key.empty())
+      die("--tls files needs both --tls-cert and --tls-key");
     so.tls = sim::tls_mode::files;
     so.tls_cert = o.tls_cert;
     so.tls_key = o.tls_key;
@@ -206,7 +218,8 @@ int main(int argc, char** argv) {
       so.tls_dns_names.clear();
       so.tls_ip_addresses.clear();
       for (const auto& n : o.tls_names) {
-        const bool ip = n.find_first_not_of("0123456789.") == std::string::npos || n.find(':') != std::string::npos;
+        const bool ip = n.find_first_not_of("0123456789.") == std::string::npos ||
+                        n.find(':') != std::string::npos;
         (ip ? so.tls_ip_addresses : so.tls_dns_names).push_back(n);
       }
     }

@@ -45,6 +45,7 @@ struct command_args {
   std::optional<std::uint64_t> offset;
   std::optional<std::uint32_t> limit;
   std::size_t max_items = 0;
+  std::uint32_t page_size = 0;
   modelarts::sample_filter filter;
 };
 
@@ -339,6 +340,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   const auto paging = [&a](CLI::App* sub) {
     sub->add_option("--offset", a.offset, "Fetch only the page at this offset");
     sub->add_option("--limit", a.limit, "Page size; alone, fetch only the first page");
+    sub->add_option("--page-size", a.page_size,
+                    "Page size while following every page (default: the API maximum)");
   };
   auto* list_auto = list->add_subcommand("auto-tasks", "Auto-labeling tasks of a dataset");
   list_auto->add_option("--dataset", a.dataset, "Dataset id")->required();
@@ -351,7 +354,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         const auto r = co_await c.list_auto_tasks(a.dataset, page_of(a), a.type);
         co_return report(p, e, what, r);
       }
-      const auto r = co_await c.list_all_auto_tasks(a.dataset, a.type);
+      const auto r = co_await c.list_all_auto_tasks(a.dataset, a.type, a.page_size);
       co_return report(p, e, what, r);
     };
   });
@@ -365,7 +368,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         const auto r = co_await c.list_workforce_tasks(a.dataset, page_of(a));
         co_return report(p, e, what, r);
       }
-      const auto r = co_await c.list_all_workforce_tasks(a.dataset);
+      const auto r = co_await c.list_all_workforce_tasks(a.dataset, a.page_size);
       co_return report(p, e, what, r);
     };
   });
@@ -385,7 +388,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         const auto r = co_await c.list_samples(a.dataset, page_of(a), a.filter);
         co_return report(p, e, what, r);
       }
-      const auto r = co_await c.list_all_samples(a.dataset, a.filter, a.max_items);
+      const auto r = co_await c.list_all_samples(a.dataset, a.filter, a.max_items, a.page_size);
       co_return report(p, e, what, r);
     };
   });
@@ -399,7 +402,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         co_return report(p, e, what, r);
       }
       {
-        const auto r = co_await c.list_all_datasets();
+        const auto r = co_await c.list_all_datasets(a.page_size);
         co_return report(p, e, what, r);
       }
     };

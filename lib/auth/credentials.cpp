@@ -51,7 +51,7 @@ credential_result<secret> load_one(const std::string& configured_file, std::stri
   if (!configured_file.empty()) {
     const auto path = resolve_credential_path(configured_file, env);
     auto content = read_file(path, what);
-    if (!content) return fail<secret>(std::move(content.error()));
+    if (!content) return fail<secret>(content.error());
     return parse_credential(std::move(*content), std::string(what) + " file " + path,
                             no_whitespace);
   }
@@ -63,7 +63,7 @@ credential_result<secret> load_one(const std::string& configured_file, std::stri
     const auto path = *dir + "/" + std::string(default_name);
     if (file_exists(path)) {
       auto content = read_file(path, what);
-      if (!content) return fail<secret>(std::move(content.error()));
+      if (!content) return fail<secret>(content.error());
       return parse_credential(std::move(*content), std::string(what) + " file " + path,
                               no_whitespace);
     }
@@ -113,10 +113,10 @@ credential_result<aksk_credentials> load_aksk(const config::auth_config& auth,
                                               const env_lookup& env) {
   auto ak = load_one(auth.access_key_file, k_env_access_key, "ak", "access key", "access_key_file",
                      true, env);
-  if (!ak) return fail<aksk_credentials>(std::move(ak.error()));
+  if (!ak) return fail<aksk_credentials>(ak.error());
   auto sk = load_one(auth.secret_key_file, k_env_secret_key, "sk", "secret key", "secret_key_file",
                      true, env);
-  if (!sk) return fail<aksk_credentials>(std::move(sk.error()));
+  if (!sk) return fail<aksk_credentials>(sk.error());
   return aksk_credentials{std::move(*ak), std::move(*sk)};
 }
 

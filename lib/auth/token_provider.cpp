@@ -35,7 +35,7 @@ boost::system::result<std::unique_ptr<token_provider>, std::string> token_provid
   if (options.iam_endpoint.empty())
     return fail<R>("[auth] iam_endpoint: required for method = \"token\"");
   auto url = net::parse_endpoint_url(options.iam_endpoint, "[auth] iam_endpoint");
-  if (!url) return fail<R>(std::move(url.error()));
+  if (!url) return fail<R>(url.error());
   if (options.domain_name.empty())
     return fail<R>("[auth] domain_name: required for method = \"token\"");
   if (options.user_name.empty())
@@ -104,7 +104,7 @@ net::awaitable<void> token_provider::refresh() {
     if (observer_) observer_->on_token(expires);
   } else {
     state_.refresh_failed(now);
-    last_failure_ = std::move(got.error());
+    last_failure_ = got.error();
   }
   guard.done = true;
 }
@@ -117,7 +117,7 @@ token_provider::request_token() {
                                             options_.password, options_.scope));
   const auto started = steady::now();
   for (std::uint32_t attempt = 1;; ++attempt) {
-    net::http_request req{
+    net::client_request req{
         net::http_method::post,
         target,
         {{"Content-Type", "application/json;charset=utf8"}, {"Accept", "application/json"}},

@@ -51,7 +51,7 @@ api_error local_error(errc kind, std::string detail) {
 }
 
 // Adds X-Sdk-Date and Authorization: host;x-sdk-date (+ content-type with a body).
-void sign_request(net::http_request& req, const auth::aksk_credentials& creds,
+void sign_request(net::client_request& req, const auth::aksk_credentials& creds,
                   const net::origin& to, const request_target& target, sys_time now) {
   const auto date = format_sdk_date(now);
   std::vector<auth::header_field> to_sign{{"Host", to.host_header()}, {"X-Sdk-Date", date}};
@@ -76,7 +76,7 @@ boost::system::result<std::unique_ptr<api_client>, std::string> api_client::crea
     net::https_client& http, api_auth auth, api_client_options options, api_observer* observer) {
   using R = boost::system::result<std::unique_ptr<api_client>, std::string>;
   auto url = net::parse_endpoint_url(options.endpoint, "[cloud] endpoint");
-  if (!url) return R(boost::system::in_place_error, std::move(url.error()));
+  if (!url) return R(boost::system::in_place_error, url.error());
   if (options.project_id.empty())
     return R(boost::system::in_place_error, std::string("[cloud] project_id: is empty"));
   if (options.locale.empty()) options.locale = "en-us";
@@ -101,7 +101,7 @@ api_client::api_client(net::https_client& http, api_auth auth, api_client_option
 api_client::~api_client() = default;
 
 template <class T, class Decode>
-net::awaitable<api_result<T>> api_client::call(call_spec spec, Decode decode) {
+net::awaitable<api_result<T>> api_client::call(call_spec spec, const Decode& decode) {
   if (!spec.target)
     co_return local_error(errc::invalid_argument,
                           std::string(spec.operation) + ": " + spec.target.error());
@@ -111,7 +111,7 @@ net::awaitable<api_result<T>> api_client::call(call_spec spec, Decode decode) {
   bool token_refreshed = false;
 
   for (std::uint32_t attempt = 1;; ++attempt) {
-    net::http_request req{
+    net::client_request req{
         spec.method, target.target(), {{"Accept", std::string(k_json)}}, spec.body};
     if (!req.body.empty()) req.headers.push_back({"Content-Type", std::string(k_json)});
     std::uint64_t token_generation = 0;
@@ -203,14 +203,15 @@ net::awaitable<api_result<auto_task>> api_client::get_auto_task(std::string data
                                                                 std::string task_id) {
   call_spec spec{
       operation::get_auto_task, net::http_method::get, urls_->auto_task(dataset_id, task_id), {}};
-  co_return co_await call<auto_task>(std::move(spec), [&](const net::http_response& r) {
+  const auto decode = [&](const net::client_response& r) {
     auto t = decode_auto_task(r.body);
     if (t) {
       if (t->task_id.empty()) t->task_id = task_id;
       if (t->dataset_id.empty()) t->dataset_id = dataset_id;
     }
     return t;
-  });
+  };
+  co_return co_await call<auto_task>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::string dataset_id,
@@ -222,19 +223,20 @@ net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::s
                  net::http_method::get,
                  urls_->workforce_task(dataset_id, task_id, q),
                  {}};
-  co_return co_await call<workforce_task>(std::move(spec), [&](const net::http_response& r) {
+  const auto decode = [&](const net::client_response& r) {
     auto t = decode_workforce_task(r.body);
     if (t && t->dataset_id.empty()) t->dataset_id = dataset_id;
     return t;
-  });
+  };
+  co_return co_await call<workforce_task>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<sample>> api_client::get_sample(std::string dataset_id,
                                                           std::string sample_id) {
   call_spec spec{
       operation::get_sample, net::http_method::get, urls_->sample(dataset_id, sample_id), {}};
-  co_return co_await call<sample>(
-      std::move(spec), [](const net::http_response& r) { return decode_sample(r.body); });
+  const auto decode = [](const net::client_response& r) { return decode_sample(r.body); };
+  co_return co_await call<sample>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<page<auto_task>>> api_client::list_auto_tasks(std::string dataset_id,
@@ -244,13 +246,14 @@ net::awaitable<api_result<page<auto_task>>> api_client::list_auto_tasks(std::str
   if (!type.empty()) q.emplace_back("type", type);
   call_spec spec{
       operation::list_auto_tasks, net::http_method::get, urls_->auto_task_list(dataset_id, q), {}};
-  co_return co_await call<page<auto_task>>(std::move(spec), [&](const net::http_response& r) {
+  const auto decode = [&](const net::client_response& r) {
     auto pg = decode_auto_task_list(r.body);
     if (pg)
       for (auto& t : pg->items)
         if (t.dataset_id.empty()) t.dataset_id = dataset_id;
     return pg;
-  });
+  };
+  co_return co_await call<page<auto_task>>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<page<workforce_task>>> api_client::list_workforce_tasks(
@@ -259,13 +262,14 @@ net::awaitable<api_result<page<workforce_task>>> api_client::list_workforce_task
                  net::http_method::get,
                  urls_->workforce_task_list(dataset_id, page_query(p, k_max_workforce_task_page)),
                  {}};
-  co_return co_await call<page<workforce_task>>(std::move(spec), [&](const net::http_response& r) {
+  const auto decode = [&](const net::client_response& r) {
     auto pg = decode_workforce_task_list(r.body);
     if (pg)
       for (auto& t : pg->items)
         if (t.dataset_id.empty()) t.dataset_id = dataset_id;
     return pg;
-  });
+  };
+  co_return co_await call<page<workforce_task>>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<page<sample>>> api_client::list_samples(std::string dataset_id,
@@ -278,8 +282,8 @@ net::awaitable<api_result<page<sample>>> api_client::list_samples(std::string da
   if (!f.order.empty()) q.emplace_back("order", f.order);
   call_spec spec{
       operation::list_samples, net::http_method::get, urls_->sample_list(dataset_id, q), {}};
-  co_return co_await call<page<sample>>(
-      std::move(spec), [](const net::http_response& r) { return decode_sample_list(r.body); });
+  const auto decode = [](const net::client_response& r) { return decode_sample_list(r.body); };
+  co_return co_await call<page<sample>>(std::move(spec), decode);
 }
 
 net::awaitable<api_result<page<dataset>>> api_client::list_datasets(page_request p) {
@@ -287,42 +291,46 @@ net::awaitable<api_result<page<dataset>>> api_client::list_datasets(page_request
                  net::http_method::get,
                  urls_->dataset_list(page_query(p, k_max_dataset_page)),
                  {}};
-  co_return co_await call<page<dataset>>(
-      std::move(spec), [](const net::http_response& r) { return decode_dataset_list(r.body); });
+  const auto decode = [](const net::client_response& r) { return decode_dataset_list(r.body); };
+  co_return co_await call<page<dataset>>(std::move(spec), decode);
 }
 
 // The fetchers are named locals passed by reference: gcc 12 destroys a lambda passed as
 // a prvalue argument to a coroutine twice.
 net::awaitable<api_result<std::vector<auto_task>>> api_client::list_all_auto_tasks(
-    std::string dataset_id, std::string type) {
+    std::string dataset_id, std::string type, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_auto_tasks(dataset_id, p, type); };
   const auto id_of = [](const auto_task& t) -> std::string_view { return t.task_id; };
-  co_return co_await collect_all<auto_task>(
-      operation::list_auto_tasks, effective_limit({}, k_max_auto_task_page), fetch, id_of, 0);
+  co_return co_await collect_all<auto_task>(operation::list_auto_tasks,
+                                            effective_limit({0, page_size}, k_max_auto_task_page),
+                                            fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<workforce_task>>> api_client::list_all_workforce_tasks(
-    std::string dataset_id) {
+    std::string dataset_id, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_workforce_tasks(dataset_id, p); };
   const auto id_of = [](const workforce_task& t) -> std::string_view { return t.task_id; };
-  co_return co_await collect_all<workforce_task>(operation::list_workforce_tasks,
-                                                 effective_limit({}, k_max_workforce_task_page),
-                                                 fetch, id_of, 0);
+  co_return co_await collect_all<workforce_task>(
+      operation::list_workforce_tasks, effective_limit({0, page_size}, k_max_workforce_task_page),
+      fetch, id_of, 0);
 }
 
 net::awaitable<api_result<std::vector<sample>>> api_client::list_all_samples(
-    std::string dataset_id, sample_filter filter, std::size_t max_items) {
+    std::string dataset_id, sample_filter filter, std::size_t max_items, std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_samples(dataset_id, p, filter); };
   const auto id_of = [](const sample& s) -> std::string_view { return s.sample_id; };
-  co_return co_await collect_all<sample>(
-      operation::list_samples, effective_limit({}, k_max_sample_page), fetch, id_of, max_items);
+  co_return co_await collect_all<sample>(operation::list_samples,
+                                         effective_limit({0, page_size}, k_max_sample_page), fetch,
+                                         id_of, max_items);
 }
 
-net::awaitable<api_result<std::vector<dataset>>> api_client::list_all_datasets() {
+net::awaitable<api_result<std::vector<dataset>>> api_client::list_all_datasets(
+    std::uint32_t page_size) {
   const auto fetch = [&](page_request p) { return list_datasets(p); };
   const auto id_of = [](const dataset& d) -> std::string_view { return d.dataset_id; };
   co_return co_await collect_all<dataset>(operation::list_datasets,
-                                          effective_limit({}, k_max_dataset_page), fetch, id_of, 0);
+                                          effective_limit({0, page_size}, k_max_dataset_page),
+                                          fetch, id_of, 0);
 }
 
 net::awaitable<api_result<acceptance_status_response>> api_client::update_acceptance_status(
@@ -333,14 +341,10 @@ net::awaitable<api_result<acceptance_status_response>> api_client::update_accept
   call_spec spec{operation::update_acceptance_status, net::http_method::put,
                  urls_->acceptance_status(dataset_id, task_id, options_.locale),
                  boost::json::serialize(body)};
-  co_return co_await call<acceptance_status_response>(
-      std::move(spec),
-      [](const net::http_response& r) { return decode_acceptance_status(r.body); });
-}
-
-std::string request_code_label(unsigned http_status, errc outcome) {
-  if (http_status != 0) return std::to_string(http_status);
-  return std::string(error_kind_name(outcome));
+  const auto decode = [](const net::client_response& r) {
+    return decode_acceptance_status(r.body);
+  };
+  co_return co_await call<acceptance_status_response>(std::move(spec), decode);
 }
 
 }  // namespace labelwatch::modelarts

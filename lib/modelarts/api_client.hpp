@@ -134,16 +134,17 @@ class api_client {
                                                         sample_filter filter = {});
   net::awaitable<api_result<page<dataset>>> list_datasets(page_request page = {});
 
-  // Every item, each exactly once. `max_items` > 0 stops after that many (samples can
-  // number in the millions).
-  net::awaitable<api_result<std::vector<auto_task>>> list_all_auto_tasks(std::string dataset_id,
-                                                                         std::string type = {});
+  // Every item, each exactly once. `page_size` 0 means the endpoint's maximum;
+  // `max_items` > 0 stops after that many (samples can number in the millions).
+  net::awaitable<api_result<std::vector<auto_task>>> list_all_auto_tasks(
+      std::string dataset_id, std::string type = {}, std::uint32_t page_size = 0);
   net::awaitable<api_result<std::vector<workforce_task>>> list_all_workforce_tasks(
-      std::string dataset_id);
+      std::string dataset_id, std::uint32_t page_size = 0);
   net::awaitable<api_result<std::vector<sample>>> list_all_samples(std::string dataset_id,
                                                                    sample_filter filter = {},
-                                                                   std::size_t max_items = 0);
-  net::awaitable<api_result<std::vector<dataset>>> list_all_datasets();
+                                                                   std::size_t max_items = 0,
+                                                                   std::uint32_t page_size = 0);
+  net::awaitable<api_result<std::vector<dataset>>> list_all_datasets(std::uint32_t page_size = 0);
 
   // PUT .../workforce-tasks/{task_id}/acceptance/status?locale=<locale> with
   // {"action": N, "overwrite_last_result": b}. An empty body or {} is success. Retried
@@ -160,7 +161,7 @@ class api_client {
              std::unique_ptr<api_url> urls, api_observer* observer);
 
   template <class T, class Decode>
-  net::awaitable<api_result<T>> call(call_spec spec, Decode decode);
+  net::awaitable<api_result<T>> call(call_spec spec, const Decode& decode);
   template <class T, class Fetch, class IdOf>
   net::awaitable<api_result<std::vector<T>>> collect_all(std::string_view op, std::uint32_t limit,
                                                          const Fetch& fetch, const IdOf& id_of,

@@ -1,6 +1,7 @@
 // Server answers to api_error (see error_mapping.hpp).
 #include "modelarts/error_mapping.hpp"
 
+#include "modelarts/api_observer.hpp"
 #include "modelarts/retry_policy.hpp"
 
 namespace labelwatch::modelarts {
@@ -28,6 +29,11 @@ api_error error_from_decode(unsigned http_status, const decode_error& error,
   e.request_id = std::string(x_request_id);
   e.detail = error.message();
   return e;
+}
+
+std::string request_code_label(unsigned http_status, errc outcome) {
+  if (http_status != 0) return std::to_string(http_status);
+  return std::string(error_kind_name(outcome));
 }
 
 }  // namespace labelwatch::modelarts

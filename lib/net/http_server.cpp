@@ -2,6 +2,7 @@
 // execution, graceful stop. Request semantics live in the handler.
 #include "net/http_server.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,7 +25,6 @@
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <charconv>
@@ -295,10 +295,10 @@ awaitable<void> run_session(std::shared_ptr<http_server::state> st, tcp::socket 
     if (!ec) {
       peer.address = ep.address().to_string();
       peer.port = ep.port();
-      peer.loopback = ep.address().is_loopback() ||
-                      (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped() &&
-                       asio::ip::make_address_v4(asio::ip::v4_mapped, ep.address().to_v6())
-                           .is_loopback());
+      peer.loopback =
+          ep.address().is_loopback() ||
+          (ep.address().is_v6() && ep.address().to_v6().is_v4_mapped() &&
+           asio::ip::make_address_v4(asio::ip::v4_mapped, ep.address().to_v6()).is_loopback());
     }
   }
   peer.tls = st->opt.tls != nullptr;
@@ -373,6 +373,10 @@ awaitable<void> accept_loop(std::shared_ptr<http_server::state> st) {
   st->maybe_finished();
 }
 
+awaitable<void> wait_until_finished(std::shared_ptr<http_server::state> st) {
+  if (!st->finished) co_await st->stopped_timer.async_wait(use_tuple);
+}
+
 }  // namespace
 
 http_server::http_server(asio::any_io_executor ex, server_options options, handler h) {
@@ -389,8 +393,7 @@ http_server::http_server(asio::any_io_executor ex, server_options options, handl
   if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acc.bind(ep, ec);
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw std::system_error(ec, "cannot listen on " + state_->opt.listen);
+  if (ec) throw std::system_error(ec, "cannot listen on " + state_->opt.listen);
   const auto local = acc.local_endpoint();
   state_->port = local.port();
   state_->address = local.address().to_string();
@@ -401,9 +404,15 @@ http_server::~http_server() {
   if (state_ && !state_->finished) stop();
 }
 
-std::uint16_t http_server::port() const noexcept { return state_->port; }
-std::string http_server::address() const { return state_->address; }
-bool http_server::tls() const noexcept { return state_->opt.tls != nullptr; }
+std::uint16_t http_server::port() const noexcept {
+  return state_->port;
+}
+std::string http_server::address() const {
+  return state_->address;
+}
+bool http_server::tls() const noexcept {
+  return state_->opt.tls != nullptr;
+}
 
 std::string http_server::base_url() const {
   const bool v6 = state_->address.find(':') != std::string::npos;
@@ -416,13 +425,10 @@ void http_server::stop() {
 }
 
 awaitable<void> http_server::wait_stopped() {
-  // Runs on the strand so `finished` is read where it is written.
-  co_await asio::co_spawn(
-      state_->strand,
-      [st = state_]() -> awaitable<void> {
-        if (!st->finished) co_await st->stopped_timer.async_wait(use_tuple);
-      },
-      asio::use_awaitable);
+  // Runs on the strand so `finished` is read where it is written. Not a coroutine
+  // itself and no lambda temporaries in a co_await: gcc 12 mishandles the lifetime of
+  // such temporaries (destroying captures twice).
+  return asio::co_spawn(state_->strand, wait_until_finished(state_), asio::use_awaitable);
 }
 
 server_stats http_server::stats() const {

@@ -139,8 +139,8 @@ awaitable<io_result<std::vector<tcp::endpoint>>> resolve(asio::any_io_executor e
   asio::co_spawn(
       ex,
       [st, host, port]() -> awaitable<void> {
-        auto [e, results] =
-            co_await st->resolver.async_resolve(host, std::to_string(port), use_tuple);
+        const auto service = std::to_string(port);
+        auto [e, results] = co_await st->resolver.async_resolve(host, service, use_tuple);
         st->ec = e;
         for (const auto& r : results) st->endpoints.push_back(r.endpoint());
         st->finished = true;
@@ -163,7 +163,7 @@ awaitable<io_result<std::vector<tcp::endpoint>>> resolve(asio::any_io_executor e
 }
 
 struct exchange_outcome {
-  std::optional<http_response> response;
+  std::optional<client_response> response;
   bool keep_alive = false;
   transport_error error;
   bool response_started = false;  // at least one byte of the response arrived
@@ -234,7 +234,7 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
   }
 
   auto& msg = parser.get();
-  http_response res;
+  client_response res;
   res.status = msg.result_int();
   for (const auto& field : msg)
     res.headers.push_back(
@@ -243,6 +243,15 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
   res.body = std::move(msg.body());
   out.response = std::move(res);
   co_return out;
+}
+
+// Plain or TLS, one call site: gcc 12 miscompiles co_await in both arms of `?:`.
+awaitable<exchange_outcome> exchange(connection& conn, const http::request<http::string_body>& req,
+                                     std::size_t body_limit, steady::time_point deadline,
+                                     const std::string& timeout_text) {
+  if (conn.tls)
+    co_return co_await write_and_read(conn.stream, conn, req, body_limit, deadline, timeout_text);
+  co_return co_await write_and_read(conn.tcp(), conn, req, body_limit, deadline, timeout_text);
 }
 
 }  // namespace
@@ -281,7 +290,7 @@ std::string_view to_string(request_phase p) noexcept {
   return "setup";
 }
 
-std::string_view http_response::header(std::string_view name) const noexcept {
+std::string_view client_response::header(std::string_view name) const noexcept {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return h.value;
   return {};
@@ -308,7 +317,7 @@ struct https_client::impl {
         bucket(opt.max_rate, opt.rate_burst),
         timeout_text("timed out after " + format_duration(opt.request_timeout)) {}
 
-  awaitable<http_result> send(origin to, http_request request);
+  awaitable<client_result> send(origin to, client_request request);
   awaitable<io_result<connection_ptr>> open(const origin& to,
                                             const std::optional<proxy_endpoint>& proxy,
                                             const std::string& key, steady::time_point deadline);
@@ -404,8 +413,11 @@ awaitable<io_result<connection_ptr>> https_client::impl::open(
           "proxy " + proxy->display + " tunnel to " + target + " failed: " + ec.message());
     }
     const auto status = parser.get().result_int();
+    // 4xx (407 credentials, 403 policy) will not change by trying again: a setting to
+    // fix. 5xx (the proxy could not reach the target) may.
     if (status / 100 != 2)
-      co_return failure(errc::network, request_phase::proxy,
+      co_return failure(status / 100 == 4 ? errc::config_invalid : errc::network,
+                        request_phase::proxy,
                         "proxy " + proxy->display + " refused CONNECT to " + target + ": " +
                             std::to_string(status) + " " + std::string(parser.get().reason()));
     if (conn->buffer.size() != 0)
@@ -434,7 +446,7 @@ awaitable<io_result<connection_ptr>> https_client::impl::open(
   co_return conn;
 }
 
-awaitable<http_result> https_client::impl::send(origin to, http_request request) {
+awaitable<client_result> https_client::impl::send(origin to, client_request request) {
   auto permit = co_await slots.acquire();
   if (const auto wait = bucket.reserve(steady::now()); wait > token_bucket::duration::zero()) {
     asio::steady_timer pause(ex, wait);
@@ -456,43 +468,46 @@ awaitable<http_result> https_client::impl::send(origin to, http_request request)
   req.body() = std::move(request.body);
   req.prepare_payload();
 
-  for (int attempt = 0;; ++attempt) {
-    auto conn = take_idle(key);
+  // The loop only decides; every exit goes through `result` and one co_return after it
+  // (gcc 12 double-destroys loop locals on some co_return paths inside loops).
+  std::optional<client_result> result;
+  for (int attempt = 0; !result; ++attempt) {
+    connection_ptr conn = take_idle(key);
     const bool reused = conn != nullptr;
     if (reused) {
       ++stats.connections_reused;
     } else {
       auto opened = co_await open(to, *proxy, key, deadline);
-      if (!opened) co_return opened.error();
+      if (!opened) {
+        result.emplace(opened.error());
+        break;
+      }
       conn = std::move(*opened);
     }
     conn->tcp().expires_at(deadline);
 
-    // Two statements, not `?:`: gcc 12 miscompiles co_await in both arms of a conditional.
-    exchange_outcome out;
-    if (conn->tls)
-      out =
-          co_await write_and_read(conn->stream, *conn, req, opt.body_limit, deadline, timeout_text);
-    else
-      out =
-          co_await write_and_read(conn->tcp(), *conn, req, opt.body_limit, deadline, timeout_text);
+    exchange_outcome out = co_await exchange(*conn, req, opt.body_limit, deadline, timeout_text);
     if (out.response) {
       if (out.keep_alive)
         put_idle(std::move(conn));
       else
         conn->close();
-      co_return std::move(*out.response);
+      result.emplace(std::move(*out.response));
+      break;
     }
     conn->close();
     // The server closed the idle connection just as it was reused: send a GET once more
     // on a fresh connection. Nothing of the response arrived, so nothing is lost.
-    if (reused && attempt == 0 && request.method == http_method::get && !out.response_started &&
-        out.error.kind == errc::network && steady::now() < deadline) {
+    const bool stale = reused && attempt == 0 && request.method == http_method::get &&
+                       !out.response_started && out.error.kind == errc::network &&
+                       steady::now() < deadline;
+    if (stale) {
       ++stats.stale_retries;
       continue;
     }
-    co_return out.error;
+    result.emplace(std::move(out.error));
   }
+  co_return std::move(*result);
 }
 
 https_client::https_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -503,14 +518,14 @@ https_client::~https_client() {
 boost::system::result<std::unique_ptr<https_client>, std::string> https_client::create(
     asio::any_io_executor executor, https_client_options options) {
   auto ctx = make_client_tls_context(tls_client_options{options.ca_file});
-  if (!ctx) return {boost::system::in_place_error, std::move(ctx.error())};
+  if (!ctx) return {boost::system::in_place_error, ctx.error()};
   if (options.user_agent.empty()) options.user_agent = "labelwatch/" + std::string(version);
   if (options.max_in_flight == 0) options.max_in_flight = 1;
   auto p = std::make_unique<impl>(std::move(executor), std::move(options), std::move(*ctx));
   return std::unique_ptr<https_client>(new https_client(std::move(p)));
 }
 
-awaitable<http_result> https_client::send(origin to, http_request request) {
+awaitable<client_result> https_client::send(origin to, client_request request) {
   return impl_->send(std::move(to), std::move(request));
 }
 

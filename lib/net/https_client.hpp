@@ -47,7 +47,7 @@ struct http_header {
   std::string value;
 };
 
-struct http_request {
+struct client_request {
   http_method method = http_method::get;
   std::string target;  // encoded "path[?query]"
   // Sent as given. Host (origin.host_header()), User-Agent and Content-Length are set by
@@ -56,7 +56,7 @@ struct http_request {
   std::string body;
 };
 
-struct http_response {
+struct client_response {
   unsigned status = 0;
   std::vector<http_header> headers;
   std::string body;
@@ -77,7 +77,8 @@ enum class request_phase : std::uint8_t {
 std::string_view to_string(request_phase p) noexcept;
 
 struct transport_error {
-  // network, timeout, tls, body_too_large, or config_invalid (bad proxy setting).
+  // network, timeout, tls, body_too_large, or config_invalid (a proxy setting that
+  // cannot work: unreadable URL, or the proxy refusing CONNECT with a 4xx).
   errc kind = errc::network;
   request_phase phase = request_phase::connect;
   // What failed, for people: "connect to 127.0.0.1:9: Connection refused",
@@ -90,7 +91,7 @@ struct transport_error {
   bool never_sent() const noexcept { return phase <= request_phase::handshake; }
 };
 
-using http_result = boost::system::result<http_response, transport_error>;
+using client_result = boost::system::result<client_response, transport_error>;
 
 struct https_client_options {
   milliseconds request_timeout{std::chrono::seconds{10}};
@@ -123,7 +124,7 @@ class https_client {
 
   // Sends `request` to `to`. Every failure is a value; exceptions only for bugs and for
   // cancellation of the calling coroutine.
-  awaitable<http_result> send(origin to, http_request request);
+  awaitable<client_result> send(origin to, client_request request);
 
   // Closes every pooled connection (shutdown, or after a configuration change).
   void close_idle() noexcept;

@@ -22,9 +22,15 @@
 namespace labelwatch::net {
 namespace {
 
-struct evp_pkey_free_t { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct x509_free_t { void operator()(X509* p) const { X509_free(p); } };
-struct bio_free_t { void operator()(BIO* p) const { BIO_free(p); } };
+struct evp_pkey_free_t {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct x509_free_t {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct bio_free_t {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
 using pkey_ptr = std::unique_ptr<EVP_PKEY, evp_pkey_free_t>;
 using x509_ptr = std::unique_ptr<X509, x509_free_t>;
 using bio_ptr = std::unique_ptr<BIO, bio_free_t>;
@@ -34,7 +40,8 @@ using bio_ptr = std::unique_ptr<BIO, bio_free_t>;
   char buf[256] = {};
   if (code != 0) ERR_error_string_n(code, buf, sizeof buf);
   ERR_clear_error();
-  throw std::runtime_error("PKI generation failed at " + step + (code ? std::string(": ") + buf : ""));
+  throw std::runtime_error("PKI generation failed at " + step +
+                           (code ? std::string(": ") + buf : ""));
 }
 
 void check(int rc, const char* step) {
@@ -130,7 +137,8 @@ void write_file(const std::filesystem::path& path, const std::string& text, mode
   ::close(fd);
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) throw std::runtime_error("cannot rename " + tmp + " to " + path.string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot rename " + tmp + " to " + path.string() + ": " + ec.message());
 }
 
 }  // namespace
@@ -145,7 +153,8 @@ pki_pem generate_pki(const pki_options& options) {
       throw std::invalid_argument("PKI: \"" + ip + "\" is not an IP address");
     san += (san.empty() ? "" : ",") + ("IP:" + ip);
   }
-  if (san.empty()) throw std::invalid_argument("PKI: the server certificate needs at least one name");
+  if (san.empty())
+    throw std::invalid_argument("PKI: the server certificate needs at least one name");
 
   auto ca_key = new_key();
   auto ca = new_cert(ca_key.get(), options.ca_common_name, options.validity);
@@ -156,8 +165,8 @@ pki_pem generate_pki(const pki_options& options) {
   check(X509_sign(ca.get(), ca_key.get(), EVP_sha256()), "signing the CA certificate");
 
   auto key = new_key();
-  const std::string cn = options.dns_names.empty() ? options.ip_addresses.front()
-                                                   : options.dns_names.front();
+  const std::string cn =
+      options.dns_names.empty() ? options.ip_addresses.front() : options.dns_names.front();
   auto leaf = new_cert(key.get(), cn, options.validity);
   check(X509_set_issuer_name(leaf.get(), X509_get_subject_name(ca.get())), "server issuer");
   add_ext(leaf.get(), ca.get(), NID_basic_constraints, "critical,CA:FALSE");

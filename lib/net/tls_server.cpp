@@ -1,9 +1,9 @@
 #include "net/tls_server.hpp"
 
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <stdexcept>
 #include <string>
@@ -47,14 +47,13 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::filesystem::pat
     throw std::runtime_error("TLS certificate " + cert_chain.string() + ": " + openssl_reason(ec));
   ctx->use_private_key_file(private_key.string(), ssl::context::pem, ec);
   if (ec)
-    throw std::runtime_error("TLS private key " + private_key.string() + ": " +
-                             openssl_reason(ec));
+    throw std::runtime_error("TLS private key " + private_key.string() + ": " + openssl_reason(ec));
   check_key(*ctx, "TLS key " + private_key.string());
   return ctx;
 }
 
 std::shared_ptr<ssl::context> make_server_tls_context_from_pem(std::string_view cert_chain_pem,
-                                                              std::string_view private_key_pem) {
+                                                               std::string_view private_key_pem) {
   auto ctx = base_context();
   boost::system::error_code ec;
   ctx->use_certificate_chain(boost::asio::buffer(cert_chain_pem.data(), cert_chain_pem.size()), ec);

@@ -21,7 +21,8 @@ std::string_view trim(std::string_view s) noexcept {
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
       return false;
   return true;
 }
@@ -38,9 +39,9 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 }
 
 constexpr std::array<std::string_view, 15> k_outcomes{
-    "ok",        "disabled",  "not_required", "missing",       "malformed",
-    "bad_date",  "date_not_signed", "skew",   "unknown_ak",    "signature_mismatch",
-    "locked",    "token_missing", "token_unknown", "token_expired", "token_project_mismatch"};
+    "ok",       "disabled",        "not_required",  "missing",       "malformed",
+    "bad_date", "date_not_signed", "skew",          "unknown_ak",    "signature_mismatch",
+    "locked",   "token_missing",   "token_unknown", "token_expired", "token_project_mismatch"};
 
 }  // namespace
 
@@ -71,9 +72,12 @@ std::optional<std::string_view> response::header(std::string_view name) const no
 
 std::string_view to_string(auth_mode m) noexcept {
   switch (m) {
-    case auth_mode::aksk: return "aksk";
-    case auth_mode::token: return "token";
-    case auth_mode::none: return "none";
+    case auth_mode::aksk:
+      return "aksk";
+    case auth_mode::token:
+      return "token";
+    case auth_mode::none:
+      return "none";
   }
   return "none";
 }
@@ -85,7 +89,9 @@ std::optional<auth_mode> parse_auth_mode(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-std::string_view to_string(auth_outcome o) noexcept { return k_outcomes[static_cast<std::size_t>(o)]; }
+std::string_view to_string(auth_outcome o) noexcept {
+  return k_outcomes[static_cast<std::size_t>(o)];
+}
 
 std::string format_iam_time(sys_time t) {
   auto s = format_rfc3339_ms(t);  // "2019-02-13T06:52:13.855Z"
@@ -174,7 +180,8 @@ auth_decision aksk_verifier::verify(const request_view& r, sys_time now) {
     req.headers.push_back({name, std::string(value.value_or(""))});
   }
   const auto canonical = auth::canonical_request(req);
-  const auto expected = auth::signature(key->secret_key, auth::string_to_sign(*date_text, canonical));
+  const auto expected =
+      auth::signature(key->secret_key, auth::string_to_sign(*date_text, canonical));
   if (missing_header || !constant_time_equal(expected, parsed->signature)) {
     auto out = fail(st, auth_outcome::signature_mismatch, "verify aksk signature fail", now);
     out.canonical_request = canonical;
@@ -194,9 +201,9 @@ std::chrono::milliseconds aksk_verifier::locked_for(std::string_view access_key,
 }
 
 std::size_t aksk_verifier::locked_count(sys_time now) const {
-  return static_cast<std::size_t>(std::count_if(states_.begin(), states_.end(), [&](const auto& kv) {
-    return kv.second.locked_until && *kv.second.locked_until > now;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      states_.begin(), states_.end(),
+      [&](const auto& kv) { return kv.second.locked_until && *kv.second.locked_until > now; }));
 }
 
 // ---- tokens ------------------------------------------------------------------------

@@ -25,14 +25,14 @@ std::optional<auth_mode> parse_auth_mode(std::string_view s) noexcept;
 
 // How a request's authentication ended, as the journal records it.
 enum class auth_outcome : std::uint8_t {
-  ok,                  // verified (AK/SK or token)
-  disabled,            // --auth none
-  not_required,        // IAM token endpoint, control API
-  missing,             // no Authorization header
-  malformed,           // not "SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…"
-  bad_date,            // X-Sdk-Date missing or not YYYYMMDDTHHMMSSZ
-  date_not_signed,     // x-sdk-date not among SignedHeaders
-  skew,                // X-Sdk-Date more than max_skew away from now
+  ok,               // verified (AK/SK or token)
+  disabled,         // --auth none
+  not_required,     // IAM token endpoint, control API
+  missing,          // no Authorization header
+  malformed,        // not "SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…"
+  bad_date,         // X-Sdk-Date missing or not YYYYMMDDTHHMMSSZ
+  date_not_signed,  // x-sdk-date not among SignedHeaders
+  skew,             // X-Sdk-Date more than max_skew away from now
   unknown_ak,
   signature_mismatch,  // includes a signed header that is absent from the request
   locked,              // the AK is locked after too many consecutive failures

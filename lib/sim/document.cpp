@@ -8,14 +8,14 @@ namespace labelwatch::sim {
 namespace {
 
 constexpr std::array<std::string_view, 16> k_enumeration_keys{
-    "status",        "task_status", "action",     "role",         "type",
-    "dataset_type",  "sample_type", "export_type", "email_status", "level",
-    "ordinal",       "repetition",  "create_time", "last_notify_time", "sample_time",
-    "import_origin"};
+    "status",      "task_status",      "action",       "role",         "type",    "dataset_type",
+    "sample_type", "export_type",      "email_status", "level",        "ordinal", "repetition",
+    "create_time", "last_notify_time", "sample_time",  "import_origin"};
 
 constexpr std::array<std::string_view, 10> k_optional_members{
-    "result",           "config",      "sample_stats", "checking_task_desc", "worker_stats",
-    "workforce_stats", "workforces_config", "label_stats", "metadata", "labels"};
+    "result",       "config",          "sample_stats",      "checking_task_desc",
+    "worker_stats", "workforce_stats", "workforces_config", "label_stats",
+    "metadata",     "labels"};
 
 void interpolate_value(json::value& from, const json::value& to, double fraction) {
   if (from.is_object() && to.is_object()) {
@@ -49,13 +49,27 @@ void append_escaped(std::string& out, std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20) {
           out += "\\u00";
@@ -165,8 +179,8 @@ std::string format_double(double d) {
   if (!std::isfinite(d)) return "null";
   std::array<char, 64> buf{};
   if (d == std::floor(d) && std::fabs(d) < 1e15) {
-    const auto [p, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d,
-                                       std::chars_format::fixed, 1);
+    const auto [p, ec] =
+        std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::fixed, 1);
     (void)ec;
     return std::string(buf.data(), p);
   }
@@ -177,12 +191,24 @@ std::string format_double(double d) {
 
 void append_text(std::string& out, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: out += "null"; break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
-    case json::kind::double_: out += format_double(v.get_double()); break;
-    case json::kind::string: append_escaped(out, v.get_string()); break;
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case json::kind::double_:
+      out += format_double(v.get_double());
+      break;
+    case json::kind::string:
+      append_escaped(out, v.get_string());
+      break;
     case json::kind::array: {
       out += '[';
       bool first = true;

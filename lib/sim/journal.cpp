@@ -23,20 +23,15 @@ void journal::set_duration(std::uint64_t seq, std::int64_t duration_ms) {
 }
 
 boost::json::object journal::to_json(const journal_entry& e) {
-  boost::json::object o{{"seq", e.seq},
-                        {"time_ms", e.time_ms},
-                        {"method", e.method},
-                        {"path", e.path},
-                        {"query", e.query},
-                        {"endpoint", to_string(e.target)},
-                        {"auth", e.auth},
-                        {"status", e.status},
-                        {"request_id", e.request_id}};
+  boost::json::object o{{"seq", e.seq},   {"time_ms", e.time_ms}, {"method", e.method},
+                        {"path", e.path}, {"query", e.query},     {"endpoint", to_string(e.target)},
+                        {"auth", e.auth}, {"status", e.status},   {"request_id", e.request_id}};
   if (!e.dataset_id.empty()) o["dataset_id"] = e.dataset_id;
   if (!e.task_id.empty()) o["task_id"] = e.task_id;
   o["fault"] = e.fault.empty() ? boost::json::value(nullptr) : boost::json::value(e.fault);
   if (!e.error_code.empty()) o["error_code"] = e.error_code;
-  o["duration_ms"] = e.duration_ms ? boost::json::value(*e.duration_ms) : boost::json::value(nullptr);
+  o["duration_ms"] =
+      e.duration_ms ? boost::json::value(*e.duration_ms) : boost::json::value(nullptr);
   if (!e.body.empty()) o["body"] = e.body;
   if (!e.detail.empty()) o["detail"] = e.detail;
   return o;

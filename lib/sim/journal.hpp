@@ -18,7 +18,7 @@
 namespace labelwatch::sim {
 
 struct journal_entry {
-  std::uint64_t seq = 0;  // assigned by append, from 1
+  std::uint64_t seq = 0;     // assigned by append, from 1
   std::int64_t time_ms = 0;  // wall clock, Unix ms, when the request was handled
   std::string method;
   std::string path;
@@ -26,20 +26,20 @@ struct journal_entry {
   endpoint target = endpoint::unknown;
   std::string dataset_id;
   std::string task_id;
-  std::string auth;      // auth_outcome name
-  int status = 0;        // 0: no response was sent (hang, close)
-  std::string fault;     // "<kind>:<id>" or empty
+  std::string auth;   // auth_outcome name
+  int status = 0;     // 0: no response was sent (hang, close)
+  std::string fault;  // "<kind>:<id>" or empty
   std::string error_code;
   std::optional<std::int64_t> duration_ms;  // set when the network layer finished
   std::string request_id;
-  std::string body;      // PUT only, truncated to the journal's body limit
-  std::string detail;    // e.g. the canonical request of a failed signature check
+  std::string body;    // PUT only, truncated to the journal's body limit
+  std::string detail;  // e.g. the canonical request of a failed signature check
 };
 
 struct journal_filter {
-  std::uint64_t since = 0;           // entries with seq > since
+  std::uint64_t since = 0;  // entries with seq > since
   std::size_t limit = 1000;
-  std::string method;                // exact, upper case
+  std::string method;  // exact, upper case
   std::optional<endpoint> target;
   std::string task_id;
   std::optional<int> status;
@@ -56,7 +56,9 @@ class journal {
   void set_duration(std::uint64_t seq, std::int64_t duration_ms);
 
   std::uint64_t last_seq() const noexcept { return next_seq_ - 1; }
-  std::uint64_t oldest_seq() const noexcept { return entries_.empty() ? next_seq_ : entries_.front().seq; }
+  std::uint64_t oldest_seq() const noexcept {
+    return entries_.empty() ? next_seq_ : entries_.front().seq;
+  }
   std::size_t size() const noexcept { return entries_.size(); }
 
   // {"entries": [...], "last_seq": N, "oldest_seq": M, "dropped": K}

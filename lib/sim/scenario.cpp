@@ -37,9 +37,12 @@ std::string index(const std::string& path, std::size_t i) {
 // A short rendering of a JSON value for messages: 12, "abc", an object, an array.
 std::string describe(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::object: return "an object";
-    case json::kind::array: return "an array";
-    case json::kind::null: return "null";
+    case json::kind::object:
+      return "an object";
+    case json::kind::array:
+      return "an array";
+    case json::kind::null:
+      return "null";
     default: {
       auto text = json::serialize(v);
       if (text.size() > 40) text = text.substr(0, 37) + "...";
@@ -129,20 +132,36 @@ const json::value* find(const json::object& o, std::string_view key) {
 // ---- tasks -------------------------------------------------------------------------
 
 constexpr std::array<std::string_view, 22> k_auto_fields{
-    "code",          "config",      "create_time", "elapsed_time",     "error_code",
-    "error_detail",  "error_msg",   "message",     "progress",         "resource_id",
-    "result",        "status",      "task_id",     "task_name",        "export_type",
-    "model_id",      "model_name",  "model_version", "type",           "at",
-    "ramp",          "extra"};
+    "code",      "config",    "create_time", "elapsed_time", "error_code", "error_detail",
+    "error_msg", "message",   "progress",    "resource_id",  "result",     "status",
+    "task_id",   "task_name", "export_type", "model_id",     "model_name", "model_version",
+    "type",      "at",        "ramp",        "extra"};
 
-constexpr std::array<std::string_view, 25> k_workforce_fields{
-    "auto_sync_dataset", "check_rate",      "checking_task_desc", "create_time",
-    "dataset_id",        "description",     "label_stats",        "pass_rate",
-    "repetition",        "sample_search_conditions", "sample_stats", "score",
-    "status",            "synchronize_auto_labeling_data", "synchronize_data", "task_id",
-    "task_name",         "update_time",     "version_id",         "worker_stats",
-    "workforce_stats",   "workforces_config", "at",               "ramp",
-    "extra"};
+constexpr std::array<std::string_view, 25> k_workforce_fields{"auto_sync_dataset",
+                                                              "check_rate",
+                                                              "checking_task_desc",
+                                                              "create_time",
+                                                              "dataset_id",
+                                                              "description",
+                                                              "label_stats",
+                                                              "pass_rate",
+                                                              "repetition",
+                                                              "sample_search_conditions",
+                                                              "sample_stats",
+                                                              "score",
+                                                              "status",
+                                                              "synchronize_auto_labeling_data",
+                                                              "synchronize_data",
+                                                              "task_id",
+                                                              "task_name",
+                                                              "update_time",
+                                                              "version_id",
+                                                              "worker_stats",
+                                                              "workforce_stats",
+                                                              "workforces_config",
+                                                              "at",
+                                                              "ramp",
+                                                              "extra"};
 
 void check_member_type(const json::object& o, const std::string& path, std::string_view key,
                        json::kind wanted) {
@@ -150,13 +169,26 @@ void check_member_type(const json::object& o, const std::string& path, std::stri
   if (!v || v->is_null()) return;
   const auto p = join(path, key);
   switch (wanted) {
-    case json::kind::object: (void)as_object(*v, p); break;
-    case json::kind::array: (void)as_array(*v, p); break;
-    case json::kind::int64: (void)as_int(*v, p); break;
-    case json::kind::double_: (void)as_number(*v, p); break;
-    case json::kind::string: (void)as_string(*v, p); break;
-    case json::kind::bool_: (void)as_bool(*v, p); break;
-    default: break;
+    case json::kind::object:
+      (void)as_object(*v, p);
+      break;
+    case json::kind::array:
+      (void)as_array(*v, p);
+      break;
+    case json::kind::int64:
+      (void)as_int(*v, p);
+      break;
+    case json::kind::double_:
+      (void)as_number(*v, p);
+      break;
+    case json::kind::string:
+      (void)as_string(*v, p);
+      break;
+    case json::kind::bool_:
+      (void)as_bool(*v, p);
+      break;
+    default:
+      break;
   }
 }
 
@@ -222,10 +254,10 @@ json::object default_auto_document(const std::string& id, const std::string& nam
 }
 
 json::object zero_sample_stats() {
-  return json::object{{"total_sample_count", 0},        {"unannotated_sample_count", 0},
-                      {"unreviewed_sample_count", 0},   {"uncheck_sample_count", 0},
-                      {"sampled_sample_count", 0},      {"rejected_sample_count", 0},
-                      {"accepted_sample_count", 0},     {"auto_annotation_sample_count", 0}};
+  return json::object{{"total_sample_count", 0},      {"unannotated_sample_count", 0},
+                      {"unreviewed_sample_count", 0}, {"uncheck_sample_count", 0},
+                      {"sampled_sample_count", 0},    {"rejected_sample_count", 0},
+                      {"accepted_sample_count", 0},   {"auto_annotation_sample_count", 0}};
 }
 
 json::object default_workforce_document(const std::string& ds, const std::string& id,
@@ -251,12 +283,13 @@ task_spec read_task_impl(const json::value& v, task_kind kind, const std::string
   const auto& o = as_object(v, path);
   const bool workforce = kind == task_kind::workforce;
   if (workforce)
-    check_keys(o, path, {"task_id", "task_name", "document", "verbatim", "created",
-                         "visible_from", "gone_at", "timeline", "acceptance_sync",
-                         "conflict_samples"});
+    check_keys(o, path,
+               {"task_id", "task_name", "document", "verbatim", "created", "visible_from",
+                "gone_at", "timeline", "acceptance_sync", "conflict_samples"});
   else
-    check_keys(o, path, {"task_id", "task_name", "document", "verbatim", "created",
-                         "visible_from", "gone_at", "timeline"});
+    check_keys(o, path,
+               {"task_id", "task_name", "document", "verbatim", "created", "visible_from",
+                "gone_at", "timeline"});
   task_spec t;
   t.kind = kind;
   t.dataset_id = dataset_id;
@@ -286,8 +319,7 @@ task_spec read_task_impl(const json::value& v, task_kind kind, const std::string
     t.visible_from = as_duration(*c, join(path, "visible_from"));
   if (const auto* c = find(o, "gone_at")) {
     t.gone_at = as_duration(*c, join(path, "gone_at"));
-    if (*t.gone_at <= t.visible_from)
-      fail(join(path, "gone_at"), "must be after visible_from");
+    if (*t.gone_at <= t.visible_from) fail(join(path, "gone_at"), "must be after visible_from");
   }
   if (const auto* tl = find(o, "timeline")) {
     const auto& arr = as_array(*tl, join(path, "timeline"));
@@ -315,8 +347,9 @@ task_spec read_task_impl(const json::value& v, task_kind kind, const std::string
 
 sample_generator read_generator(const json::value& v, const std::string& path) {
   const auto& o = as_object(v, path);
-  check_keys(o, path, {"count", "seed", "hard", "statuses", "labels", "reasons", "score_min",
-                       "score_max", "sample_type"});
+  check_keys(o, path,
+             {"count", "seed", "hard", "statuses", "labels", "reasons", "score_min", "score_max",
+              "sample_type"});
   sample_generator g;
   const auto* c = find(o, "count");
   if (!c) fail(join(path, "count"), "missing");
@@ -367,8 +400,9 @@ sample_generator read_generator(const json::value& v, const std::string& path) {
 dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
                                std::vector<task_spec>* tasks, std::set<std::string>* task_ids) {
   const auto& o = as_object(v, path);
-  check_keys(o, path, {"dataset_id", "dataset_name", "dataset_type", "created", "document",
-                       "auto_tasks", "workforce_tasks", "samples", "generate_samples"});
+  check_keys(o, path,
+             {"dataset_id", "dataset_name", "dataset_type", "created", "document", "auto_tasks",
+              "workforce_tasks", "samples", "generate_samples"});
   dataset_spec d;
   const auto* id = find(o, "dataset_id");
   if (!id) fail(join(path, "dataset_id"), "missing");
@@ -378,7 +412,8 @@ dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
   d.dataset_name = d.dataset_id;
   if (const auto* n = find(o, "dataset_name"))
     d.dataset_name = as_string(*n, join(path, "dataset_name"));
-  if (const auto* t = find(o, "dataset_type")) d.dataset_type = as_int(*t, join(path, "dataset_type"));
+  if (const auto* t = find(o, "dataset_type"))
+    d.dataset_type = as_int(*t, join(path, "dataset_type"));
   if (const auto* c = find(o, "created")) d.created = as_signed_duration(*c, join(path, "created"));
   if (const auto* doc = find(o, "document")) d.document = as_object(*doc, join(path, "document"));
   const std::pair<const char*, task_kind> lists[] = {{"auto_tasks", task_kind::auto_labeling},
@@ -418,10 +453,16 @@ dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
 
 fault_spec read_fault_impl(const json::value& v, const std::string& path) {
   const auto& o = as_object(v, path);
-  check_keys(o, path, {"id", "kind", "endpoint", "task_id", "dataset_id", "method", "count",
-                       "from", "until", "for", "status", "code", "retry_after",
-                       "retry_after_format", "delay", "bytes", "status_code", "partial_bytes",
-                       "error_code", "error_msg"});
+  check_keys(o, path, {"id",          "kind",
+                       "endpoint",    "task_id",
+                       "dataset_id",  "method",
+                       "count",       "from",
+                       "until",       "for",
+                       "status",      "code",
+                       "retry_after", "retry_after_format",
+                       "delay",       "bytes",
+                       "status_code", "partial_bytes",
+                       "error_code",  "error_msg"});
   fault_spec f;
   const auto* k = find(o, "kind");
   if (!k) fail(join(path, "kind"), "missing");
@@ -449,8 +490,9 @@ fault_spec read_fault_impl(const json::value& v, const std::string& path) {
   if (const auto* x = find(o, "dataset_id")) f.dataset_id = as_string(*x, join(path, "dataset_id"));
   if (const auto* x = find(o, "method")) {
     f.method = as_string(*x, join(path, "method"));
-    std::transform(f.method.begin(), f.method.end(), f.method.begin(),
-                   [](char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); });
+    std::transform(f.method.begin(), f.method.end(), f.method.begin(), [](char c) {
+      return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    });
   }
   if (const auto* x = find(o, "count")) {
     f.count = as_count(*x, join(path, "count"), static_cast<std::uint64_t>(INT64_MAX));
@@ -488,9 +530,9 @@ fault_spec read_fault_impl(const json::value& v, const std::string& path) {
 
 scenario read_scenario_impl(const json::value& root) {
   const auto& o = as_object(root, "");
-  check_keys(o, "", {"name", "project_id", "project_name", "speed", "pagination",
-                     "not_found_status", "workforce_stats_default", "acceptance_sync",
-                     "datasets", "faults"});
+  check_keys(o, "",
+             {"name", "project_id", "project_name", "speed", "pagination", "not_found_status",
+              "workforce_stats_default", "acceptance_sync", "datasets", "faults"});
   scenario s;
   if (const auto* x = find(o, "name")) s.name = as_string(*x, "name");
   if (const auto* x = find(o, "project_id")) {
@@ -515,7 +557,8 @@ scenario read_scenario_impl(const json::value& root) {
   }
   if (const auto* x = find(o, "workforce_stats_default"))
     s.workforce_stats_default = as_bool(*x, "workforce_stats_default");
-  if (const auto* x = find(o, "acceptance_sync")) s.acceptance_sync = as_duration(*x, "acceptance_sync");
+  if (const auto* x = find(o, "acceptance_sync"))
+    s.acceptance_sync = as_duration(*x, "acceptance_sync");
   std::set<std::string> dataset_ids;
   std::set<std::string> task_ids;
   if (const auto* x = find(o, "datasets")) {
@@ -532,7 +575,8 @@ scenario read_scenario_impl(const json::value& root) {
     const auto& arr = as_array(*x, "faults");
     for (std::size_t i = 0; i < arr.size(); ++i) {
       auto f = read_fault_impl(arr[i], index("faults", i));
-      if (f.for_) fail(join(index("faults", i), "for"), "only for faults armed at runtime; use from/until");
+      if (f.for_)
+        fail(join(index("faults", i), "for"), "only for faults armed at runtime; use from/until");
       s.faults.push_back(std::move(f));
     }
   }
@@ -580,14 +624,15 @@ std::string hex_id(std::uint64_t& state, std::size_t len) {
 }
 
 std::string alnum_id(std::uint64_t& state, std::size_t len) {
-  static constexpr char chars[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   std::string out;
   while (out.size() < len) out += chars[splitmix64(state) % 62];
   return out;
 }
 
-double round2(double d) { return std::round(d * 100.0) / 100.0; }
+double round2(double d) {
+  return std::round(d * 100.0) / 100.0;
+}
 
 }  // namespace
 
@@ -602,18 +647,29 @@ std::optional<pagination_mode> parse_pagination_mode(std::string_view s) noexcep
 }
 
 namespace {
-constexpr std::array<std::string_view, 14> k_fault_names{
-    "throttle",       "error",        "delay",          "hang",
-    "close",          "reset",        "truncated_json", "malformed_json",
-    "oversized",      "invalid_utf8", "numbers_as_strings", "unknown_status",
-    "missing_optional", "extra_fields"};
+constexpr std::array<std::string_view, 14> k_fault_names{"throttle",
+                                                         "error",
+                                                         "delay",
+                                                         "hang",
+                                                         "close",
+                                                         "reset",
+                                                         "truncated_json",
+                                                         "malformed_json",
+                                                         "oversized",
+                                                         "invalid_utf8",
+                                                         "numbers_as_strings",
+                                                         "unknown_status",
+                                                         "missing_optional",
+                                                         "extra_fields"};
 constexpr std::array<std::string_view, 12> k_endpoint_names{
-    "any",         "auto_task",    "auto_task_list", "workforce_task",
-    "workforce_task_list", "sample", "sample_list",  "dataset_list",
-    "acceptance",  "iam",          "control",        "unknown"};
+    "any",     "auto_task",   "auto_task_list", "workforce_task", "workforce_task_list",
+    "sample",  "sample_list", "dataset_list",   "acceptance",     "iam",
+    "control", "unknown"};
 }  // namespace
 
-std::string_view to_string(fault_kind k) noexcept { return k_fault_names[static_cast<std::size_t>(k)]; }
+std::string_view to_string(fault_kind k) noexcept {
+  return k_fault_names[static_cast<std::size_t>(k)];
+}
 
 std::optional<fault_kind> parse_fault_kind(std::string_view s) noexcept {
   for (std::size_t i = 0; i < k_fault_names.size(); ++i)
@@ -621,7 +677,9 @@ std::optional<fault_kind> parse_fault_kind(std::string_view s) noexcept {
   return std::nullopt;
 }
 
-std::string_view to_string(endpoint e) noexcept { return k_endpoint_names[static_cast<std::size_t>(e)]; }
+std::string_view to_string(endpoint e) noexcept {
+  return k_endpoint_names[static_cast<std::size_t>(e)];
+}
 
 std::optional<endpoint> parse_endpoint(std::string_view s) noexcept {
   for (std::size_t i = 0; i < k_endpoint_names.size(); ++i)
@@ -735,8 +793,9 @@ std::vector<json::object> generate_samples(const sample_generator& g) {
                                             {"id", "1"},
                                             {"property", std::move(property)},
                                             {"score", score}}}},
-        {"source", "https://sim-obs.obs.example.com:443/data/" + file +
-                       "?AccessKeyId=SIMULATEDOBSKEY00000&Expires=1606299474&Signature=c2ltdWxhdGVk"},
+        {"source",
+         "https://sim-obs.obs.example.com:443/data/" + file +
+             "?AccessKeyId=SIMULATEDOBSKEY00000&Expires=1606299474&Signature=c2ltdWxhdGVk"},
         {"metadata", json::object{{"@modelarts:hard_coefficient", coefficient},
                                   {"@modelarts:hard", is_hard},
                                   {"@modelarts:import_origin", 0},
@@ -810,18 +869,23 @@ scenario generate_scale_scenario(std::size_t auto_tasks, std::size_t workforce_t
     const auto start = seconds(static_cast<int>(splitmix64(state) % 300));
     const auto run = seconds(60 + static_cast<int>(splitmix64(state) % 600));
     const bool fails = i % 17 == 5;
-    t.document["result"] = json::object{{"total_sample_count", total}, {"annotated_sample_count", 0}};
-    t.timeline.push_back(keyframe{seconds(0), false, json::object{{"status", -1}, {"progress", 0.0}}});
-    t.timeline.push_back(keyframe{start, false, json::object{{"status", 1}, {"code", "ModelArts.4902"}}});
+    t.document["result"] =
+        json::object{{"total_sample_count", total}, {"annotated_sample_count", 0}};
+    t.timeline.push_back(
+        keyframe{seconds(0), false, json::object{{"status", -1}, {"progress", 0.0}}});
+    t.timeline.push_back(
+        keyframe{start, false, json::object{{"status", 1}, {"code", "ModelArts.4902"}}});
     if (fails) {
       t.timeline.push_back(keyframe{start + run / 2, true,
-                                    json::object{{"progress", 40.0}, {"status", 2},
+                                    json::object{{"progress", 40.0},
+                                                 {"status", 2},
                                                  {"error_code", "ModelArts.4392"},
                                                  {"error_msg", "Task failed"}}});
     } else {
-      t.timeline.push_back(keyframe{start + run, true,
-                                    json::object{{"progress", 100.0},
-                                                 {"result", json::object{{"annotated_sample_count", total}}}}});
+      t.timeline.push_back(
+          keyframe{start + run, true,
+                   json::object{{"progress", 100.0},
+                                {"result", json::object{{"annotated_sample_count", total}}}}});
       t.timeline.push_back(keyframe{start + run + seconds(5), false,
                                     json::object{{"status", 3}, {"code", "ModelArts.4916"}}});
     }
@@ -851,20 +915,20 @@ scenario generate_scale_scenario(std::size_t auto_tasks, std::size_t workforce_t
       const std::int64_t sampling = std::max<std::int64_t>(1, total / 10);
       t.timeline.push_back(keyframe{
           labeling + seconds(10), false,
-          json::object{{"status", 2},
-                       {"checking_task_desc",
-                        json::object{{"checking_task_id", alnum_id(state, 19)},
-                                     {"action", 0},
-                                     {"overwrite_last_result", false},
-                                     {"checking_stats",
-                                      json::object{{"sampling_num", sampling},
-                                                   {"sampled_sample_count", sampling},
-                                                   {"checked_sample_count", 0},
-                                                   {"accepted_sample_count", 0},
-                                                   {"rejected_sample_count", 0},
-                                                   {"unchecked_sample_count", sampling},
-                                                   {"pass_rate", 0.0},
-                                                   {"total_sample_count", total}}}}}}});
+          json::object{
+              {"status", 2},
+              {"checking_task_desc",
+               json::object{{"checking_task_id", alnum_id(state, 19)},
+                            {"action", 0},
+                            {"overwrite_last_result", false},
+                            {"checking_stats", json::object{{"sampling_num", sampling},
+                                                            {"sampled_sample_count", sampling},
+                                                            {"checked_sample_count", 0},
+                                                            {"accepted_sample_count", 0},
+                                                            {"rejected_sample_count", 0},
+                                                            {"unchecked_sample_count", sampling},
+                                                            {"pass_rate", 0.0},
+                                                            {"total_sample_count", total}}}}}}});
     }
     s.tasks.push_back(std::move(t));
   }
@@ -896,8 +960,10 @@ json::object scenario_to_json(const scenario& s) {
     json::array autos, teams;
     for (const auto& t : s.tasks) {
       if (t.dataset_id != d.dataset_id) continue;
-      json::object to{{"task_id", t.task_id}, {"task_name", t.task_name},
-                      {"document", t.document}, {"verbatim", true}};
+      json::object to{{"task_id", t.task_id},
+                      {"task_name", t.task_name},
+                      {"document", t.document},
+                      {"verbatim", true}};
       if (t.created) to["created"] = signed_text(*t.created);
       if (t.visible_from > milliseconds{0}) to["visible_from"] = format_duration(t.visible_from);
       if (t.gone_at) to["gone_at"] = format_duration(*t.gone_at);
@@ -942,9 +1008,9 @@ json::object scenario_to_json(const scenario& s) {
     }
     if (d.generator) {
       const auto& g = *d.generator;
-      json::object go{{"count", g.count}, {"seed", g.seed}, {"hard", g.hard},
-                      {"score_min", g.score_min}, {"score_max", g.score_max},
-                      {"sample_type", g.sample_type}};
+      json::object go{{"count", g.count},         {"seed", g.seed},
+                      {"hard", g.hard},           {"score_min", g.score_min},
+                      {"score_max", g.score_max}, {"sample_type", g.sample_type}};
       json::object st;
       for (const auto& [name, n] : g.statuses) st[name] = n;
       go["statuses"] = std::move(st);
@@ -986,11 +1052,8 @@ json::object scenario_to_json(const scenario& s) {
   return root;
 }
 
-}  // namespace labelwatch::sim
-
-namespace boost::system {
-void throw_exception_from_error(const labelwatch::sim::scenario_error& e,
-                                const boost::source_location& loc) {
+void throw_exception_from_error(const scenario_error& e, const boost::source_location& loc) {
   boost::throw_exception(std::invalid_argument(e.to_string()), loc);
 }
-}  // namespace boost::system
+
+}  // namespace labelwatch::sim

@@ -98,7 +98,7 @@ struct task_spec {
   std::string task_id;
   std::string task_name;
   std::string dataset_id;
-  json::object document;  // base detail document (defaults already merged in)
+  json::object document;                // base detail document (defaults already merged in)
   std::optional<milliseconds> created;  // relative to start; may be negative
   milliseconds visible_from{0};
   std::optional<milliseconds> gone_at;
@@ -126,7 +126,7 @@ struct sample_summary {
   std::size_t count = 0;
   std::size_t hard = 0;
   std::map<std::string, std::size_t> statuses;
-  std::map<int, std::size_t> reasons;   // samples listing each hard reason
+  std::map<int, std::size_t> reasons;           // samples listing each hard reason
   std::array<std::size_t, 10> score_buckets{};  // max label score in [k/10, (k+1)/10)
 };
 
@@ -193,11 +193,11 @@ struct fault_spec {
   std::string dataset_id;
   std::string method;
   std::optional<std::uint64_t> count;
-  std::optional<milliseconds> from;   // wall-clock offset from start
+  std::optional<milliseconds> from;  // wall-clock offset from start
   std::optional<milliseconds> until;
-  std::optional<milliseconds> for_;   // runtime arming: window from now
-  int status = 0;                     // error: default 503
-  std::string code;                   // throttle: ModelArts.4206 (default) or APIG.0308
+  std::optional<milliseconds> for_;         // runtime arming: window from now
+  int status = 0;                           // error: default 503
+  std::string code;                         // throttle: ModelArts.4206 (default) or APIG.0308
   std::optional<std::int64_t> retry_after;  // seconds; default 2 for throttle
   std::string retry_after_format = "seconds";
   milliseconds delay{0};
@@ -264,9 +264,9 @@ json::object scenario_to_json(const scenario& s);
 // Signed durations: "-2h", "30s".
 std::optional<milliseconds> parse_signed_duration(std::string_view s) noexcept;
 
-}  // namespace labelwatch::sim
-
-namespace boost::system {
-[[noreturn]] void throw_exception_from_error(const labelwatch::sim::scenario_error& e,
+// Lets scenario_result<T>::value() throw std::invalid_argument with the message (found
+// by argument-dependent lookup from boost::system::result).
+[[noreturn]] void throw_exception_from_error(const scenario_error& e,
                                              const boost::source_location& loc);
-}  // namespace boost::system
+
+}  // namespace labelwatch::sim

@@ -4,8 +4,8 @@
 #include "net/pki.hpp"
 #include "net/tls_server.hpp"
 
-#include <boost/asio/ssl/context.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/ssl/context.hpp>
 
 #include <cstdlib>
 #include <fstream>
@@ -41,10 +41,18 @@ net::reply to_reply(response&& r) {
   for (auto& [k, v] : r.headers) res.set(k, v);
   res.body() = std::move(r.body);
   switch (r.action) {
-    case wire_action::respond: out.action = net::reply_action::respond; break;
-    case wire_action::hang: out.action = net::reply_action::hang; break;
-    case wire_action::close: out.action = net::reply_action::close; break;
-    case wire_action::reset_mid_body: out.action = net::reply_action::reset_mid_body; break;
+    case wire_action::respond:
+      out.action = net::reply_action::respond;
+      break;
+    case wire_action::hang:
+      out.action = net::reply_action::hang;
+      break;
+    case wire_action::close:
+      out.action = net::reply_action::close;
+      break;
+    case wire_action::reset_mid_body:
+      out.action = net::reply_action::reset_mid_body;
+      break;
   }
   out.delay = r.delay;
   out.partial_body_bytes = r.partial_body_bytes;
@@ -56,9 +64,11 @@ net::reply to_reply(response&& r) {
 simulator::simulator(asio::any_io_executor ex, simulator_options options) {
   std::shared_ptr<asio::ssl::context> tls;
   switch (options.tls) {
-    case tls_mode::off: break;
+    case tls_mode::off:
+      break;
     case tls_mode::generate: {
-      auto dir = std::filesystem::absolute(options.tls_dir.empty() ? make_temp_dir() : options.tls_dir);
+      auto dir =
+          std::filesystem::absolute(options.tls_dir.empty() ? make_temp_dir() : options.tls_dir);
       net::pki_options po;
       po.dns_names = options.tls_dns_names;
       po.ip_addresses = options.tls_ip_addresses;
@@ -117,9 +127,13 @@ simulator::simulator(asio::any_io_executor ex, simulator_options options) {
 
 simulator::~simulator() = default;
 
-void simulator::stop() { server_->stop(); }
+void simulator::stop() {
+  server_->stop();
+}
 
-awaitable<void> simulator::wait_stopped() { return server_->wait_stopped(); }
+awaitable<void> simulator::wait_stopped() {
+  return server_->wait_stopped();
+}
 
 scenario_result<scenario> load_scenario(std::string_view spec) {
   if (spec.starts_with("builtin:")) return builtin_scenario(spec.substr(8));

@@ -33,8 +33,9 @@ struct query_params {
       if (item.empty()) continue;
       const auto eq = item.find('=');
       items.emplace_back(auth::uri_decode(item.substr(0, eq), true),
-                         eq == std::string_view::npos ? std::string{}
-                                                      : auth::uri_decode(item.substr(eq + 1), true));
+                         eq == std::string_view::npos
+                             ? std::string{}
+                             : auth::uri_decode(item.substr(eq + 1), true));
     }
   }
   std::optional<std::string_view> get(std::string_view key) const {
@@ -55,12 +56,15 @@ bool flag(const query_params& q, std::string_view key) {
   const auto v = q.get(key);
   if (!v) return false;
   std::string lower(*v);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
   return lower == "true" || lower == "1";
 }
 
-bool is_gateway_code(std::string_view code) { return code.starts_with("APIG"); }
+bool is_gateway_code(std::string_view code) {
+  return code.starts_with("APIG");
+}
 
 response json_response(int status, const json::value& body) {
   response r;
@@ -72,8 +76,8 @@ response json_response(int status, const json::value& body) {
 response error_response(const api_failure& f, const std::string& request_id) {
   json::object body;
   if (is_gateway_code(f.error_code)) {
-    body = json::object{{"error_msg", f.error_msg}, {"error_code", f.error_code},
-                        {"request_id", request_id}};
+    body = json::object{
+        {"error_msg", f.error_msg}, {"error_code", f.error_code}, {"request_id", request_id}};
   } else {
     body = json::object{{"error_code", f.error_code}, {"error_msg", f.error_msg}};
   }
@@ -234,7 +238,8 @@ response service::handle_api(const request_view& r, sys_time now) {
 
   auto finish = [&](response resp) {
     resp.headers.emplace_back("X-Request-Id", request_id);
-    entry.status = resp.action == wire_action::hang || resp.action == wire_action::close ? 0 : resp.status;
+    entry.status =
+        resp.action == wire_action::hang || resp.action == wire_action::close ? 0 : resp.status;
     if (resp.status >= 400 && resp.action == wire_action::respond) {
       // Record the error code the client saw (cheap: error bodies are small).
       boost::system::error_code ec;
@@ -257,9 +262,15 @@ response service::handle_api(const request_view& r, sys_time now) {
   } else {
     auth_decision d;
     switch (options_.auth) {
-      case auth_mode::none: d.outcome = auth_outcome::disabled; break;
-      case auth_mode::aksk: d = verifier_.verify(r, now); break;
-      case auth_mode::token: d = tokens_.verify(r.header("X-Auth-Token"), rt.project_id, now); break;
+      case auth_mode::none:
+        d.outcome = auth_outcome::disabled;
+        break;
+      case auth_mode::aksk:
+        d = verifier_.verify(r, now);
+        break;
+      case auth_mode::token:
+        d = tokens_.verify(r.header("X-Auth-Token"), rt.project_id, now);
+        break;
     }
     entry.auth = std::string(to_string(d.outcome));
     if (!d.ok()) {
@@ -297,7 +308,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
     const auto b = paginate(total, pg.offset, pg.limit, sc.pagination);
     json::array items;
     for (auto i = b.first; i < b.last; ++i) items.push_back(world_.dataset_document(i, now));
-    return json_response(200, json::object{{"total_number", total}, {"datasets", std::move(items)}});
+    return json_response(200,
+                         json::object{{"total_number", total}, {"datasets", std::move(items)}});
   }
 
   const auto ds = world_.find_dataset(rt.dataset_id);
@@ -326,8 +338,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
           doc["dataset_id"] = spec.dataset_id;
           if (const auto* res = doc.if_contains("result"); res && res->is_object()) {
             const auto result = res->get_object();
-            for (const auto key : {"total_sample_count", "annotated_sample_count",
-                                   "unconfirmed_sample_count"})
+            for (const auto key :
+                 {"total_sample_count", "annotated_sample_count", "unconfirmed_sample_count"})
               if (const auto* v = result.if_contains(key)) doc[key] = *v;
           }
         } else {
@@ -339,7 +351,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
         return json_response(200, json::object{{"tasks", std::move(items)},
                                                {"total_count", visible.size()},
                                                {"exist_running_deploy_task", false}});
-      return json_response(200, json::object{{"count", visible.size()}, {"tasks", std::move(items)}});
+      return json_response(200,
+                           json::object{{"count", visible.size()}, {"tasks", std::move(items)}});
     }
     case endpoint::auto_task:
     case endpoint::workforce_task: {
@@ -347,9 +360,10 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
       const auto idx = world_.visible_task(autos ? task_kind::auto_labeling : task_kind::workforce,
                                            rt.dataset_id, rt.task_id, now);
       if (!idx)
-        return error_response(autos ? api_failure{nf, "ModelArts.4612", "Task not found"}
-                                    : api_failure{nf, "ModelArts.4619", "Workforce task does not exist"},
-                              rid);
+        return error_response(
+            autos ? api_failure{nf, "ModelArts.4612", "Task not found"}
+                  : api_failure{nf, "ModelArts.4619", "Workforce task does not exist"},
+            rid);
       auto doc = world_.render(*idx, now);
       if (!autos && !sc.workforce_stats_default) {
         if (!flag(q, "label_stats")) doc.erase("label_stats");
@@ -364,7 +378,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
       if (const auto* e = std::get_if<api_failure>(&p)) return error_response(*e, rid);
       const auto& pg = std::get<paging>(p);
       std::optional<double> low, high;
-      for (const auto& [key, target] : {std::pair{"low_score", &low}, std::pair{"high_score", &high}}) {
+      for (const auto& [key, target] :
+           {std::pair{"low_score", &low}, std::pair{"high_score", &high}}) {
         if (const auto v = q.get(key)) {
           double d = 0;
           const auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), d);
@@ -386,8 +401,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
       const auto b = paginate(matching.size(), pg.offset, pg.limit, sc.pagination);
       json::array items;
       for (auto i = b.first; i < b.last; ++i) items.push_back(*matching[i]);
-      return json_response(200, json::object{{"sample_count", matching.size()},
-                                             {"samples", std::move(items)}});
+      return json_response(
+          200, json::object{{"sample_count", matching.size()}, {"samples", std::move(items)}});
     }
     case endpoint::sample: {
       if (!ds) return error_response(no_dataset, rid);
@@ -395,7 +410,8 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
       if (!s) return error_response(api_failure{nf, "ModelArts.4420", "Sample not found"}, rid);
       return json_response(200, *s);
     }
-    default: break;
+    default:
+      break;
   }
   return error_response(api_failure{404, "APIG.0101", api_not_found_msg()}, rid);
 }
@@ -403,14 +419,14 @@ response service::answer(const routed& rt, const request_view& r, sys_time now) 
 response service::acceptance(const routed& rt, const request_view& r, sys_time now) {
   const query_params q(r.query());
   const auto locale = q.get("locale");
-  if (!locale)
-    return error_response(invalid_argument("locale is required (en-us or zh-cn)"), {});
+  if (!locale) return error_response(invalid_argument("locale is required (en-us or zh-cn)"), {});
   if (*locale != "en-us" && *locale != "zh-cn")
     return error_response(invalid_argument("locale must be en-us or zh-cn"), {});
   boost::system::error_code ec;
   const auto body = json::parse(r.body, ec);
   if (ec || !body.is_object())
-    return error_response(api_failure{400, "ModelArts.4105", "Incorrect JSON format of the input data."}, {});
+    return error_response(
+        api_failure{400, "ModelArts.4105", "Incorrect JSON format of the input data."}, {});
   const auto& o = body.get_object();
   const auto* action = o.if_contains("action");
   if (!action || !action->is_int64() || action->get_int64() < 0 || action->get_int64() > 5)
@@ -426,16 +442,18 @@ response service::acceptance(const routed& rt, const request_view& r, sys_time n
     return error_response(api_failure{world_.settings().not_found_status, "ModelArts.4619",
                                       "Workforce task does not exist"},
                           {});
-  auto result = world_.apply_acceptance(*idx, static_cast<int>(action->get_int64()), overwrite, now);
+  auto result =
+      world_.apply_acceptance(*idx, static_cast<int>(action->get_int64()), overwrite, now);
   if (result.failure) return error_response(*result.failure, {});
   return json_response(200, result.body);
 }
 
 response service::iam_tokens(const request_view& r, sys_time now) {
   auto iam_error = [](int status, std::string_view title, std::string message) {
-    return json_response(status, json::object{{"error", json::object{{"code", status},
-                                                                     {"title", title},
-                                                                     {"message", std::move(message)}}}});
+    return json_response(status,
+                         json::object{{"error", json::object{{"code", status},
+                                                             {"title", title},
+                                                             {"message", std::move(message)}}}});
   };
   boost::system::error_code ec;
   const auto body = json::parse(r.body, ec);
@@ -462,8 +480,9 @@ response service::iam_tokens(const request_view& r, sys_time now) {
     }
   }
   if (!password_method || !user)
-    return iam_error(400, "Bad Request", "The request body is invalid: expected auth.identity "
-                                         "with methods [\"password\"] and password.user");
+    return iam_error(400, "Bad Request",
+                     "The request body is invalid: expected auth.identity "
+                     "with methods [\"password\"] and password.user");
   auto str = [](const json::object* o, std::string_view key) -> std::string {
     if (!o) return {};
     const auto* v = o->if_contains(key);
@@ -484,12 +503,14 @@ response service::iam_tokens(const request_view& r, sys_time now) {
   if ((!pid.empty() && pid != sc.project_id) || (pid.empty() && pname != sc.project_name))
     return iam_error(400, "Bad Request", "The project does not exist or is not in the scope.");
   const auto t = tokens_.issue(sc.project_id, now, options_.token_lifetime, rng_);
-  const json::object domain_obj{{"id", "d0000000000000000000000000000001"}, {"name", options_.iam_domain}};
+  const json::object domain_obj{{"id", "d0000000000000000000000000000001"},
+                                {"name", options_.iam_domain}};
   json::object token{
       {"expires_at", format_iam_time(t.expires_at)},
       {"issued_at", format_iam_time(t.issued_at)},
       {"methods", json::array{"password"}},
-      {"project", json::object{{"id", sc.project_id}, {"name", sc.project_name}, {"domain", domain_obj}}},
+      {"project",
+       json::object{{"id", sc.project_id}, {"name", sc.project_name}, {"domain", domain_obj}}},
       {"user", json::object{{"id", "u0000000000000000000000000000001"},
                             {"name", options_.iam_user},
                             {"domain", domain_obj},
@@ -513,7 +534,9 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
       std::string msg = f.error_msg;
       if (msg.empty()) {
         if (code == "APIG.0308")
-          msg = "The throttling threshold has been reached: policy user over ratelimit,limit:20,time:1 second";
+          msg =
+              "The throttling threshold has been reached: policy user over "
+              "ratelimit,limit:20,time:1 second";
         else if (code == "ModelArts.2799")
           msg = "TooManyRequests";
         else
@@ -524,7 +547,8 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
       if (f.retry_after_format == "seconds")
         resp.headers.emplace_back("Retry-After", std::to_string(after));
       else if (f.retry_after_format == "http_date")
-        resp.headers.emplace_back("Retry-After", format_http_date(now + std::chrono::seconds(after)));
+        resp.headers.emplace_back("Retry-After",
+                                  format_http_date(now + std::chrono::seconds(after)));
       break;
     }
     case fault_kind::error: {
@@ -537,7 +561,8 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
       resp = error_response(e, request_id);
       if (f.retry_after) {
         if (f.retry_after_format == "http_date")
-          resp.headers.emplace_back("Retry-After", format_http_date(now + std::chrono::seconds(*f.retry_after)));
+          resp.headers.emplace_back("Retry-After",
+                                    format_http_date(now + std::chrono::seconds(*f.retry_after)));
         else if (f.retry_after_format == "seconds")
           resp.headers.emplace_back("Retry-After", std::to_string(*f.retry_after));
       }
@@ -556,7 +581,8 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
       if (f.kind == fault_kind::delay) break;
       if (f.kind == fault_kind::reset) {
         resp.action = wire_action::reset_mid_body;
-        resp.partial_body_bytes = std::min(f.partial_bytes.value_or(resp.body.size() / 2), resp.body.size());
+        resp.partial_body_bytes =
+            std::min(f.partial_bytes.value_or(resp.body.size() / 2), resp.body.size());
         break;
       }
       if (resp.status < 200 || resp.status >= 300) break;  // shape faults need a document
@@ -574,8 +600,10 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
           auto& b = resp.body;
           if (!b.empty() && b.back() == '}' && b.size() < f.bytes) {
             b.pop_back();
-            const std::string head = (b.size() > 1 ? "," : "") + std::string("\"x_sim_padding\":\"");
-            const auto pad = f.bytes > b.size() + head.size() + 2 ? f.bytes - b.size() - head.size() - 2 : 0;
+            const std::string head =
+                (b.size() > 1 ? "," : "") + std::string("\"x_sim_padding\":\"");
+            const auto pad =
+                f.bytes > b.size() + head.size() + 2 ? f.bytes - b.size() - head.size() - 2 : 0;
             b += head;
             b.append(pad, 'x');
             b += "\"}";
@@ -587,8 +615,9 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
           auto v = json::parse(resp.body, ec);
           if (ec || !v.is_object()) break;
           auto& o = v.as_object();
-          const char* key = o.contains("task_name") ? "task_name"
-                            : o.contains("sample_status") ? "sample_status" : "x_sim_text";
+          const char* key = o.contains("task_name")       ? "task_name"
+                            : o.contains("sample_status") ? "sample_status"
+                                                          : "x_sim_text";
           o[key] = json::string("bad\xff\xfe utf8 \xc3\x28 here");
           resp.body = to_text(v);
           break;
@@ -614,7 +643,8 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
           resp.body = to_text(v);
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -642,47 +672,55 @@ response service::handle_control(const request_view& r, sys_time now) {
       if (ec) return reply(400, control_error("the body is not JSON: " + ec.message()));
       return std::nullopt;
     };
-    auto seg = [&](std::size_t i) -> std::string_view { return i < n ? std::string_view(parts[i]) : ""; };
+    auto seg = [&](std::size_t i) -> std::string_view {
+      return i < n ? std::string_view(parts[i]) : "";
+    };
 
     if (n == 2 && seg(1) == "journal" && m == "GET") {
       journal_filter f;
       if (const auto v = q.get("since")) f.since = parse_uint(*v).value_or(0);
-      if (const auto v = q.get("limit")) f.limit = static_cast<std::size_t>(parse_uint(*v).value_or(1000));
+      if (const auto v = q.get("limit"))
+        f.limit = static_cast<std::size_t>(parse_uint(*v).value_or(1000));
       if (const auto v = q.get("method")) f.method = std::string(*v);
       if (const auto v = q.get("task_id")) f.task_id = std::string(*v);
       if (const auto v = q.get("status")) f.status = static_cast<int>(parse_uint(*v).value_or(0));
       if (const auto v = q.get("endpoint")) {
         f.target = parse_endpoint(*v);
-        if (!f.target) return reply(400, control_error("unknown endpoint \"" + std::string(*v) + "\""));
+        if (!f.target)
+          return reply(400, control_error("unknown endpoint \"" + std::string(*v) + "\""));
       }
       return reply(200, journal_.query(f));
     }
     if (n == 2 && seg(1) == "view" && m == "GET") {
       const auto& sc = world_.settings();
       return reply(200, json::object{
-          {"project_id", sc.project_id},
-          {"project_name", sc.project_name},
-          {"scenario", sc.name},
-          {"auth", to_string(options_.auth)},
-          {"speed", sc.speed},
-          {"started_at", format_rfc3339_ms(world_.start())},
-          {"now", format_rfc3339_ms(now)},
-          {"scenario_time_ms", world_.scenario_time(now).count()},
-          {"pagination", to_string(sc.pagination)},
-          {"not_found_status", sc.not_found_status},
-          {"datasets", world_.datasets_view(now)},
-          {"faults", world_.faults_json(now)},
-          {"journal", json::object{{"last_seq", journal_.last_seq()}, {"size", journal_.size()}}},
-          {"tokens", tokens_.size()},
-          {"locked_access_keys", verifier_.locked_count(now)},
-      });
+                            {"project_id", sc.project_id},
+                            {"project_name", sc.project_name},
+                            {"scenario", sc.name},
+                            {"auth", to_string(options_.auth)},
+                            {"speed", sc.speed},
+                            {"started_at", format_rfc3339_ms(world_.start())},
+                            {"now", format_rfc3339_ms(now)},
+                            {"scenario_time_ms", world_.scenario_time(now).count()},
+                            {"pagination", to_string(sc.pagination)},
+                            {"not_found_status", sc.not_found_status},
+                            {"datasets", world_.datasets_view(now)},
+                            {"faults", world_.faults_json(now)},
+                            {"journal", json::object{{"last_seq", journal_.last_seq()},
+                                                     {"size", journal_.size()}}},
+                            {"tokens", tokens_.size()},
+                            {"locked_access_keys", verifier_.locked_count(now)},
+                        });
     }
     if (n == 2 && seg(1) == "settings" && (m == "GET" || m == "PUT")) {
       if (m == "PUT") {
         json::value body;
         if (auto e = parse_body(body)) return *e;
         if (!body.is_object()) return reply(400, control_error("expected a JSON object"));
-        for (const auto& [key, v] : body.get_object()) {
+        for (const auto& member : body.get_object()) {
+          // Named, not structured bindings: lambdas may not capture those (clang 14).
+          const std::string_view key = member.key();
+          const json::value& v = member.value();
           auto bad = [&](std::string what) {
             return reply(400, control_error(std::string(key) + ": " + what));
           };
@@ -694,7 +732,8 @@ response service::handle_control(const request_view& r, sys_time now) {
             if (!pm) return bad("expected \"page\" or \"record\"");
             world_.set_pagination(*pm);
           } else if (key == "not_found_status") {
-            if (!v.is_int64() || (v.get_int64() != 400 && v.get_int64() != 404)) return bad("expected 400 or 404");
+            if (!v.is_int64() || (v.get_int64() != 400 && v.get_int64() != 404))
+              return bad("expected 400 or 404");
             world_.set_not_found_status(static_cast<int>(v.get_int64()));
           } else if (key == "workforce_stats_default") {
             if (!v.is_bool()) return bad("expected true or false");
@@ -708,7 +747,8 @@ response service::handle_control(const request_view& r, sys_time now) {
             if (!d) return bad("expected a duration like \"15m\"");
             verifier_.policy().max_skew = *d;
           } else if (key == "lockout_threshold") {
-            if (!v.is_int64() || v.get_int64() < 0) return bad("expected an integer >= 0 (0 disables)");
+            if (!v.is_int64() || v.get_int64() < 0)
+              return bad("expected an integer >= 0 (0 disables)");
             verifier_.policy().lockout_threshold = static_cast<std::size_t>(v.get_int64());
           } else if (key == "lockout_duration") {
             const auto d = dur();
@@ -719,30 +759,32 @@ response service::handle_control(const request_view& r, sys_time now) {
             if (!d || *d <= milliseconds{0}) return bad("expected a duration like \"24h\"");
             options_.token_lifetime = *d;
           } else {
-            return bad("unknown or read-only setting (changeable: pagination, not_found_status, "
-                       "workforce_stats_default, acceptance_sync, max_skew, lockout_threshold, "
-                       "lockout_duration, token_lifetime)");
+            return bad(
+                "unknown or read-only setting (changeable: pagination, not_found_status, "
+                "workforce_stats_default, acceptance_sync, max_skew, lockout_threshold, "
+                "lockout_duration, token_lifetime)");
           }
         }
       }
       const auto& sc = world_.settings();
       const auto& pol = verifier_.policy();
       return reply(200, json::object{
-          {"project_id", sc.project_id},
-          {"auth", to_string(options_.auth)},
-          {"speed", sc.speed},
-          {"pagination", to_string(sc.pagination)},
-          {"not_found_status", sc.not_found_status},
-          {"workforce_stats_default", sc.workforce_stats_default},
-          {"acceptance_sync", format_duration(sc.acceptance_sync)},
-          {"max_skew", format_duration(pol.max_skew)},
-          {"lockout_threshold", pol.lockout_threshold},
-          {"lockout_duration", format_duration(pol.lockout_duration)},
-          {"token_lifetime", format_duration(options_.token_lifetime)},
-      });
+                            {"project_id", sc.project_id},
+                            {"auth", to_string(options_.auth)},
+                            {"speed", sc.speed},
+                            {"pagination", to_string(sc.pagination)},
+                            {"not_found_status", sc.not_found_status},
+                            {"workforce_stats_default", sc.workforce_stats_default},
+                            {"acceptance_sync", format_duration(sc.acceptance_sync)},
+                            {"max_skew", format_duration(pol.max_skew)},
+                            {"lockout_threshold", pol.lockout_threshold},
+                            {"lockout_duration", format_duration(pol.lockout_duration)},
+                            {"token_lifetime", format_duration(options_.token_lifetime)},
+                        });
     }
     if (seg(1) == "faults") {
-      if (n == 2 && m == "GET") return reply(200, json::object{{"faults", world_.faults_json(now)}});
+      if (n == 2 && m == "GET")
+        return reply(200, json::object{{"faults", world_.faults_json(now)}});
       if (n == 2 && m == "DELETE") {
         world_.clear_faults();
         return reply(200, json::object{{"faults", json::array{}}});
@@ -776,7 +818,8 @@ response service::handle_control(const request_view& r, sys_time now) {
       if (m == "PATCH") {
         json::value body;
         if (auto e = parse_body(body)) return *e;
-        if (!body.is_object()) return reply(400, control_error("expected a JSON merge patch (an object)"));
+        if (!body.is_object())
+          return reply(400, control_error("expected a JSON merge patch (an object)"));
         world_.patch_task(*idx, body.get_object(), flag(q, "freeze"), now);
         return reply(200, describe());
       }
@@ -818,8 +861,9 @@ response service::handle_control(const request_view& r, sys_time now) {
       verifier_.reset_lockouts();
       return reply(200, json::object{{"cleared", true}});
     }
-    return reply(404, control_error("no control endpoint " + std::string(m) + " " + std::string(r.path()) +
-                                    " (see the README's labelwatch-sim section)"));
+    return reply(
+        404, control_error("no control endpoint " + std::string(m) + " " + std::string(r.path()) +
+                           " (see the README's labelwatch-sim section)"));
   }();
   resp.headers.emplace_back("X-Request-Id", new_request_id());
   return resp;

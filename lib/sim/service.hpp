@@ -4,9 +4,9 @@
 //
 // ModelArts endpoints (all GET unless noted; {pid} must be the scenario's project id):
 //   /v2/{pid}/datasets                                            {total_number, datasets}
-//   /v2/{pid}/datasets/{ds}/tasks                                 {tasks, total_count, exist_running_deploy_task}
-//   /v2/{pid}/datasets/{ds}/tasks/{id}                            auto task detail (seeds 000/003)
-//   /v2/{pid}/datasets/{ds}/workforce-tasks                       {count, tasks}
+//   /v2/{pid}/datasets/{ds}/tasks                                 {tasks, total_count,
+//   exist_running_deploy_task} /v2/{pid}/datasets/{ds}/tasks/{id}                            auto
+//   task detail (seeds 000/003) /v2/{pid}/datasets/{ds}/workforce-tasks {count, tasks}
 //   /v2/{pid}/datasets/{ds}/workforce-tasks/{id}                  workforce task detail (seed 001)
 //   PUT /v2/{pid}/datasets/{ds}/workforce-tasks/{id}/acceptance/status?locale=  (seed 004)
 //   /v2/{pid}/datasets/{ds}/auto-annotations/samples              {sample_count, samples}
@@ -80,8 +80,8 @@ class service {
   response answer(const routed& rt, const request_view& r, sys_time now);
   response iam_tokens(const request_view& r, sys_time now);
   response acceptance(const routed& rt, const request_view& r, sys_time now);
-  response apply_fault(const fault_spec& f, const routed& rt, const request_view& r,
-                       sys_time now, const std::string& request_id);
+  response apply_fault(const fault_spec& f, const routed& rt, const request_view& r, sys_time now,
+                       const std::string& request_id);
   std::string new_request_id();
 
   mutable std::mutex mutex_;

@@ -44,7 +44,9 @@ std::string plain_datetime(sys_time t) {
   return buf;
 }
 
-bool is_active_auto_status(std::int64_t s) { return s == -1 || s == 0 || s == 1 || s == 4; }
+bool is_active_auto_status(std::int64_t s) {
+  return s == -1 || s == 0 || s == 1 || s == 4;
+}
 
 }  // namespace
 
@@ -77,7 +79,8 @@ world::world(scenario s, sys_time start, std::uint64_t entropy)
 
 milliseconds world::scenario_time(sys_time now) const noexcept {
   const auto wall = (now - start_).count();
-  return milliseconds{static_cast<std::int64_t>(std::llround(static_cast<double>(wall) * scenario_.speed))};
+  return milliseconds{
+      static_cast<std::int64_t>(std::llround(static_cast<double>(wall) * scenario_.speed))};
 }
 
 sys_time world::wall_of(milliseconds st) const noexcept {
@@ -187,8 +190,9 @@ json::object world::render_at(const task_runtime& t, milliseconds st) const {
   json::object doc = applied == 0 ? t.base : t.frames[applied - 1];
   if (applied > 0 && applied < tl.size() && tl[applied].ramp) {
     const auto span = (tl[applied].at - tl[applied - 1].at).count();
-    const double fraction =
-        span <= 0 ? 1.0 : static_cast<double>((st - tl[applied - 1].at).count()) / static_cast<double>(span);
+    const double fraction = span <= 0 ? 1.0
+                                      : static_cast<double>((st - tl[applied - 1].at).count()) /
+                                            static_cast<double>(span);
     interpolate(doc, t.frames[applied], fraction);
   }
   milliseconds last_change = applied > 0 ? tl[applied - 1].at : milliseconds{0};
@@ -297,8 +301,12 @@ acceptance_result world::apply_acceptance(std::size_t index, int action, bool ov
   auto rejected = int_member(stats, "rejected_sample_count");
   const auto uncheck = int_member(stats, "uncheck_sample_count");
   switch (action) {
-    case 0: accepted += uncheck; break;
-    case 1: rejected += uncheck; break;
+    case 0:
+      accepted += uncheck;
+      break;
+    case 1:
+      rejected += uncheck;
+      break;
     case 4:
       rejected += std::min(check_rejected, uncheck);
       accepted += uncheck - std::min(check_rejected, uncheck);
@@ -307,7 +315,8 @@ acceptance_result world::apply_acceptance(std::size_t index, int action, bool ov
       accepted += std::min(check_accepted, uncheck);
       rejected += uncheck - std::min(check_accepted, uncheck);
       break;
-    default: break;
+    default:
+      break;
   }
   json::object final_stats{{"accepted_sample_count", accepted},
                            {"rejected_sample_count", rejected},
@@ -412,7 +421,9 @@ bool world::clear_fault(std::string_view id) {
   return true;
 }
 
-void world::clear_faults() { faults_.clear(); }
+void world::clear_faults() {
+  faults_.clear();
+}
 
 std::optional<fault_spec> world::take_fault(const request_facts& r, sys_time now) {
   if (r.target == endpoint::control || r.target == endpoint::unknown) return std::nullopt;
@@ -464,9 +475,8 @@ json::array world::datasets_view(sys_time now) const {
       for (const auto i : *list) {
         const auto& t = tasks_[i];
         const bool visible = is_visible(i, now);
-        json::object to{{"task_id", t.spec.task_id},
-                        {"task_name", t.spec.task_name},
-                        {"visible", visible}};
+        json::object to{
+            {"task_id", t.spec.task_id}, {"task_name", t.spec.task_name}, {"visible", visible}};
         if (t.deleted_at) to["deleted"] = true;
         if (visible) {
           const auto doc = render(i, now);

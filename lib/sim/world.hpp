@@ -33,7 +33,9 @@ namespace labelwatch::sim {
 
 struct string_hash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
 };
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;

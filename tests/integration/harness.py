@@ -124,10 +124,12 @@ class Process:
 
     stop() sends SIGTERM, waits `grace` seconds, then SIGKILL; returns the exit code.
     When created with a TestCase, stop() is registered as a cleanup, and the log tail
-    is printed if the process exited on its own with a non-zero code.
+    is printed if the process exited on its own with a non-zero code. With
+    `expect_clean_exit`, the cleanup also fails the test unless the process exits 0 on
+    SIGTERM (this is how sanitizer findings at exit, e.g. leaks, surface).
     """
 
-    def __init__(self, argv, workdir, name, env=None, testcase=None):
+    def __init__(self, argv, workdir, name, env=None, testcase=None, expect_clean_exit=False):
         self.argv = list(argv)
         self.name = name
         self.workdir = workdir
@@ -141,6 +143,7 @@ class Process:
                                      stdin=subprocess.DEVNULL, env=full_env,
                                      start_new_session=True)
         self._stopped_by_us = False
+        self.expect_clean_exit = expect_clean_exit
         _live_processes.append(self.proc)
         if testcase is not None:
             testcase.addCleanup(self._cleanup)
@@ -195,6 +198,8 @@ class Process:
         code = self.stop()
         if (exited_on_its_own and code not in (0, None)) or os.environ.get("LABELWATCH_KEEP_LOGS"):
             print(f"\n--- {self.name} (exit {code}) stderr tail ---\n{self.log_tail()}\n---")
+        if self.expect_clean_exit and code != 0:
+            raise AssertionError(f"{self.name} exited with {code} when stopped:\n{self.log_tail()}")
 
 
 def read_ready_file(path, timeout=20.0, process=None):
@@ -339,6 +344,18 @@ class Client:
             self._conn.close()
             self._conn = None
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def request(self, method, path, query=None, body=None, headers=None, sign=True,
                 auth=None, signed_headers=None, date=None):
         """Sends one request and returns a Response.
@@ -417,9 +434,13 @@ class Sim:
         full_env = {"HUAWEICLOUD_SDK_AK": TEST_AK, "HUAWEICLOUD_SDK_SK": TEST_SK,
                     "HUAWEICLOUD_SDK_PASSWORD": TEST_PASSWORD}
         full_env.update(env or {})
-        proc = Process(argv, workdir, "labelwatch-sim", env=full_env, testcase=testcase)
+        proc = Process(argv, workdir, "labelwatch-sim", env=full_env, testcase=testcase,
+                       expect_clean_exit=True)
         ready = read_ready_file(ready_path, timeout, proc)
-        return cls(proc, ready, workdir)
+        sim = cls(proc, ready, workdir)
+        if testcase is not None:
+            testcase.addCleanup(sim.close_clients)
+        return sim
 
     def __init__(self, process, ready, workdir):
         self.process = process
@@ -524,10 +545,17 @@ class Sim:
         c.close()
         return r.header("x-subject-token"), r
 
-    def stop(self):
+    def close_clients(self):
         self.client.close()
         self._control.close()
-        return self.process.stop()
+
+    def stop(self):
+        """Stops the simulator (SIGTERM); raises AssertionError unless it exits 0."""
+        self.close_clients()
+        code = self.process.stop()
+        if code != 0:
+            raise AssertionError(f"labelwatch-sim exited with {code}:\n{self.process.log_tail()}")
+        return code
 
 
 def _rmtree(path):
