@@ -33,7 +33,11 @@ void interpolate_value(json::value& from, const json::value& to, double fraction
       const double v = a + (b - a) * fraction;
       // Round towards the start so a count reaches its target only at the keyframe.
       const double r = b >= a ? std::floor(v) : std::ceil(v);
-      from = static_cast<std::int64_t>(r);
+      // Out of int64 range (absurd scenario values) stays a double rather than overflow.
+      if (r >= -9.2e18 && r <= 9.2e18)
+        from = static_cast<std::int64_t>(r);
+      else
+        from = r;
     } else {
       const double a = from.to_number<double>();
       const double b = to.to_number<double>();

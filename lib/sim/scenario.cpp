@@ -831,8 +831,7 @@ sample_summary summarize_samples(const std::vector<json::object>& samples) {
           if (const auto* sc = l.get_object().if_contains("score"); sc && sc->is_number())
             best = std::max(best, sc->to_number<double>());
     if (best >= 0.0) {
-      auto bucket = static_cast<std::size_t>(best * 10.0);
-      if (bucket > 9) bucket = 9;
+      const auto bucket = best >= 0.9 ? std::size_t{9} : static_cast<std::size_t>(best * 10.0);
       ++s.score_buckets[bucket];
     }
   }
