@@ -340,8 +340,9 @@ acceptance_result world::apply_acceptance(std::size_t index, int action, bool ov
       {st, json::object{{"status", 5},
                         {"checking_task_desc",
                          json::object{{"action", action}, {"overwrite_last_result", overwrite}}}}});
-  t.overrides.push_back({saturating_add(st, sync), json::object{{"status", action == 1 ? 4 : 3},
-                                                 {"sample_stats", std::move(final_stats)}}});
+  t.overrides.push_back(
+      {saturating_add(st, sync),
+       json::object{{"status", action == 1 ? 4 : 3}, {"sample_stats", std::move(final_stats)}}});
   out.body = json::object{};
   return out;
 }

@@ -32,5 +32,9 @@ void replay(const std::string& corpus, const std::function<void(std::string_view
 
 }  // namespace
 
-TEST(fuzz_corpus, sim_scenario) { replay("sim_scenario", labelwatch::fuzz::check_sim_scenario); }
-TEST(fuzz_corpus, sim_request) { replay("sim_request", labelwatch::fuzz::check_sim_requests); }
+TEST(fuzz_corpus, sim_scenario) {
+  replay("sim_scenario", labelwatch::fuzz::check_sim_scenario);
+}
+TEST(fuzz_corpus, sim_request) {
+  replay("sim_request", labelwatch::fuzz::check_sim_requests);
+}
