@@ -111,7 +111,7 @@ auth_decision aksk_verifier::fail(key_state& st, auth_outcome why, std::string m
   d.failure = apig_0301(message);
   if (policy_.lockout_threshold > 0 && ++st.failures > policy_.lockout_threshold) {
     st.failures = 0;
-    st.locked_until = now + policy_.lockout_duration;
+    st.locked_until = saturating_add(now, policy_.lockout_duration);
   }
   return d;
 }
@@ -219,9 +219,10 @@ token_store::issued token_store::issue(const std::string& project_id, sys_time n
     tokens_.erase(order_.front());
     order_.erase(order_.begin());
   }
-  tokens_.emplace(token, entry{project_id, now + lifetime});
+  const auto expires = saturating_add(now, lifetime);
+  tokens_.emplace(token, entry{project_id, expires});
   order_.push_back(token);
-  return issued{token, now, now + lifetime};
+  return issued{token, now, expires};
 }
 
 auth_decision token_store::verify(std::optional<std::string_view> token,

@@ -3,6 +3,8 @@
 // lively project for `labelwatchd --demo`, "scale" is generated for benchmarks.
 #include "sim/scenario.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <charconv>
 
 namespace labelwatch::sim {
@@ -360,6 +362,10 @@ constexpr std::string_view k_demo = R"json({
   } ]
 })json";
 
+std::string quoted(std::string_view s) {
+  return boost::json::serialize(boost::json::value(boost::json::string(s)));
+}
+
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
   std::uint64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -382,8 +388,8 @@ scenario_result<scenario> scale_from_query(std::string_view query) {
                             : key == "seed"      ? &seed
                                                  : nullptr;
     if (!target)
-      return scenario_error{"", "builtin:scale: unknown parameter \"" + std::string(key) +
-                                    "\" (expected auto, workforce, datasets, seed)"};
+      return scenario_error{"", "builtin:scale: unknown parameter " + quoted(key) +
+                                    " (expected auto, workforce, datasets, seed)"};
     if (!value || (target != &seed && *value > 1'000'000) || (target == &datasets && *value == 0))
       return scenario_error{"", "builtin:scale: " + std::string(key) +
                                     " needs an integer (datasets 1..1000000, tasks 0..1000000)"};
@@ -403,8 +409,8 @@ scenario_result<scenario> builtin_scenario(std::string_view name) {
   if (name == "demo") return parse_scenario(k_demo, "builtin:demo");
   if (name == "scale") return scale_from_query("");
   if (name.starts_with("scale?")) return scale_from_query(name.substr(6));
-  return scenario_error{"", "unknown built-in scenario \"" + std::string(name) +
-                                "\" (known: builtin:seeds, builtin:demo, "
+  return scenario_error{"", "unknown built-in scenario " + quoted(name) +
+                                " (known: builtin:seeds, builtin:demo, "
                                 "builtin:scale?auto=N&workforce=N&datasets=M&seed=S)"};
 }
 

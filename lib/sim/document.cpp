@@ -33,7 +33,11 @@ void interpolate_value(json::value& from, const json::value& to, double fraction
       const double v = a + (b - a) * fraction;
       // Round towards the start so a count reaches its target only at the keyframe.
       const double r = b >= a ? std::floor(v) : std::ceil(v);
-      from = static_cast<std::int64_t>(r);
+      // Out of int64 range (absurd scenario values) stays a double rather than overflow.
+      if (r >= -9.2e18 && r <= 9.2e18)
+        from = static_cast<std::int64_t>(r);
+      else
+        from = r;
     } else {
       const double a = from.to_number<double>();
       const double b = to.to_number<double>();
@@ -43,11 +47,46 @@ void interpolate_value(json::value& from, const json::value& to, double fraction
   }
 }
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs,
+// no surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const auto cont = [&](std::size_t k) { return i + k < s.size() && (b(k) & 0xC0) == 0x80; };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!cont(1) || !cont(2)) return 0;
+    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
+    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!cont(1) || !cont(2) || !cont(3)) return 0;
+    if (c == 0xF0 && b(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && b(1) > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
 void append_escaped(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Echoed request bytes need not be UTF-8; JSON text must be.
+      const auto n = utf8_sequence(s, i);
+      if (n == 0) {
+        out += "\\ufffd";
+      } else {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      }
+      continue;
+    }
+    const char ch = s[i];
     switch (c) {
       case '"':
         out += "\\\"";

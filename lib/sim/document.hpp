@@ -46,7 +46,9 @@ void add_unknown_fields(json::value& v);
 
 // Compact JSON text. Unlike json::serialize (which prints 10.0 as "1E1"), doubles are
 // written the way the API pages show them: integral values keep one decimal ("10.0"),
-// others use the shortest form that reads back exactly ("0.66").
+// others use the shortest form that reads back exactly ("0.66"); non-finite numbers
+// become null. Strings that are not valid UTF-8 (bytes echoed from a request) get
+// U+FFFD in place of each bad byte, so the text is always valid JSON.
 std::string to_text(const json::value& v);
 void append_text(std::string& out, const json::value& v);
 

@@ -27,7 +27,22 @@ struct read_failure {
   throw read_failure{scenario_error{path, std::move(message)}};
 }
 
+// A string as it appears in a message: JSON-quoted, so control characters in ids or
+// keys can never split a message over lines.
+std::string quoted(std::string_view s) {
+  return json::serialize(json::value(json::string(s)));
+}
+
+// A key as it appears in a path: plain when it is printable without '.', '[', ']', '"',
+// '\\' or spaces, otherwise ["..."] (JSON-quoted), so a path is one unambiguous line.
 std::string join(const std::string& path, std::string_view key) {
+  bool plain = !key.empty();
+  for (const char ch : key) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x21 || c == 0x7f || c == '.' || c == '[' || c == ']' || c == '"' || c == '\\')
+      plain = false;
+  }
+  if (!plain) return path + "[" + quoted(key) + "]";
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 std::string index(const std::string& path, std::size_t i) {
@@ -127,6 +142,18 @@ void check_keys(const json::object& o, const std::string& path,
 const json::value* find(const json::object& o, std::string_view key) {
   const auto it = o.find(key);
   return it == o.end() ? nullptr : &it->value();
+}
+
+// Ids end up as URL path segments: keep them to characters that need no thought there.
+constexpr const char* k_id_rule =
+    "must be non-empty, without '/', '?', '#', '%', spaces or control characters";
+bool usable_id(std::string_view id) {
+  if (id.empty()) return false;
+  for (const char ch : id) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f || c == '/' || c == '?' || c == '#' || c == '%') return false;
+  }
+  return true;
 }
 
 // ---- tasks -------------------------------------------------------------------------
@@ -296,8 +323,7 @@ task_spec read_task_impl(const json::value& v, task_kind kind, const std::string
   const auto* id = find(o, "task_id");
   if (!id) fail(join(path, "task_id"), "missing");
   t.task_id = as_string(*id, join(path, "task_id"));
-  if (t.task_id.empty() || t.task_id.find('/') != std::string::npos)
-    fail(join(path, "task_id"), "must be non-empty and must not contain '/'");
+  if (!usable_id(t.task_id)) fail(join(path, "task_id"), k_id_rule);
   t.task_name = t.task_id;
   if (const auto* n = find(o, "task_name")) t.task_name = as_string(*n, join(path, "task_name"));
   bool verbatim = false;
@@ -407,8 +433,7 @@ dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
   const auto* id = find(o, "dataset_id");
   if (!id) fail(join(path, "dataset_id"), "missing");
   d.dataset_id = as_string(*id, join(path, "dataset_id"));
-  if (d.dataset_id.empty() || d.dataset_id.find('/') != std::string::npos)
-    fail(join(path, "dataset_id"), "must be non-empty and must not contain '/'");
+  if (!usable_id(d.dataset_id)) fail(join(path, "dataset_id"), k_id_rule);
   d.dataset_name = d.dataset_id;
   if (const auto* n = find(o, "dataset_name"))
     d.dataset_name = as_string(*n, join(path, "dataset_name"));
@@ -428,7 +453,7 @@ dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
       auto t = read_task_impl(arr[i], kind, d.dataset_id, tp);
       // Unique across the scenario: the control API and faults address tasks by id alone.
       if (task_ids && !task_ids->insert(t.task_id).second)
-        fail(join(tp, "task_id"), "duplicate task id \"" + t.task_id + "\"");
+        fail(join(tp, "task_id"), "duplicate task id " + quoted(t.task_id));
       tasks->push_back(std::move(t));
     }
   }
@@ -442,7 +467,7 @@ dataset_spec read_dataset_impl(const json::value& v, const std::string& path,
       if (!sid) fail(join(sp, "sample_id"), "missing");
       const auto sample_id = as_string(*sid, join(sp, "sample_id"));
       if (!sample_ids.insert(sample_id).second)
-        fail(join(sp, "sample_id"), "duplicate sample id \"" + sample_id + "\"");
+        fail(join(sp, "sample_id"), "duplicate sample id " + quoted(sample_id));
       d.samples.push_back(so);
     }
   }
@@ -470,8 +495,8 @@ fault_spec read_fault_impl(const json::value& v, const std::string& path) {
   const auto kind = parse_fault_kind(kind_name);
   if (!kind)
     fail(join(path, "kind"),
-         "unknown fault kind \"" + kind_name +
-             "\" (expected throttle, error, delay, hang, close, reset, truncated_json, "
+         "unknown fault kind " + quoted(kind_name) +
+             " (expected throttle, error, delay, hang, close, reset, truncated_json, "
              "malformed_json, oversized, invalid_utf8, numbers_as_strings, unknown_status, "
              "missing_optional, extra_fields)");
   f.kind = *kind;
@@ -481,8 +506,8 @@ fault_spec read_fault_impl(const json::value& v, const std::string& path) {
     const auto e = parse_endpoint(name);
     if (!e || *e == endpoint::control || *e == endpoint::unknown)
       fail(join(path, "endpoint"),
-           "unknown endpoint \"" + name +
-               "\" (expected any, auto_task, auto_task_list, workforce_task, "
+           "unknown endpoint " + quoted(name) +
+               " (expected any, auto_task, auto_task_list, workforce_task, "
                "workforce_task_list, sample, sample_list, dataset_list, acceptance, iam)");
     f.target = *e;
   }
@@ -537,8 +562,7 @@ scenario read_scenario_impl(const json::value& root) {
   if (const auto* x = find(o, "name")) s.name = as_string(*x, "name");
   if (const auto* x = find(o, "project_id")) {
     s.project_id = as_string(*x, "project_id");
-    if (s.project_id.empty() || s.project_id.find('/') != std::string::npos)
-      fail("project_id", "must be non-empty and must not contain '/'");
+    if (!usable_id(s.project_id)) fail("project_id", k_id_rule);
   }
   if (const auto* x = find(o, "project_name")) s.project_name = as_string(*x, "project_name");
   if (const auto* x = find(o, "speed")) {
@@ -567,7 +591,7 @@ scenario read_scenario_impl(const json::value& root) {
       const auto p = index("datasets", i);
       auto d = read_dataset_impl(arr[i], p, &s.tasks, &task_ids);
       if (!dataset_ids.insert(d.dataset_id).second)
-        fail(join(p, "dataset_id"), "duplicate dataset id \"" + d.dataset_id + "\"");
+        fail(join(p, "dataset_id"), "duplicate dataset id " + quoted(d.dataset_id));
       s.datasets.push_back(std::move(d));
     }
   }
@@ -583,9 +607,22 @@ scenario read_scenario_impl(const json::value& root) {
   return s;
 }
 
+// JSON allows numbers no double can hold (1e999 reads as infinity): refuse them up front,
+// nothing downstream (ramps, dumps, clients) can do anything sensible with them.
+void check_finite(const json::value& v, const std::string& path) {
+  if (v.is_double() && !std::isfinite(v.get_double())) fail(path, "number out of range");
+  if (v.is_object())
+    for (const auto& [k, member] : v.get_object()) check_finite(member, join(path, k));
+  if (v.is_array())
+    for (std::size_t i = 0; i < v.get_array().size(); ++i)
+      check_finite(v.get_array()[i], index(path, i));
+}
+
 template <class F>
-auto catching(F&& f) -> scenario_result<decltype(f())> {
+auto catching(const json::value& input, const std::string& path, F&& f)
+    -> scenario_result<decltype(f())> {
   try {
+    check_finite(input, path);
     return f();
   } catch (const read_failure& e) {
     return e.error;
@@ -725,20 +762,20 @@ scenario_result<scenario> parse_scenario(std::string_view text, std::string_view
 }
 
 scenario_result<scenario> read_scenario(const json::value& root) {
-  return catching([&] { return read_scenario_impl(root); });
+  return catching(root, "", [&] { return read_scenario_impl(root); });
 }
 
 scenario_result<task_spec> read_task(const json::value& v, task_kind kind,
                                      const std::string& dataset_id, const std::string& path) {
-  return catching([&] { return read_task_impl(v, kind, dataset_id, path); });
+  return catching(v, path, [&] { return read_task_impl(v, kind, dataset_id, path); });
 }
 
 scenario_result<dataset_spec> read_dataset(const json::value& v, const std::string& path) {
-  return catching([&] { return read_dataset_impl(v, path, nullptr, nullptr); });
+  return catching(v, path, [&] { return read_dataset_impl(v, path, nullptr, nullptr); });
 }
 
 scenario_result<fault_spec> read_fault(const json::value& v, const std::string& path) {
-  return catching([&] { return read_fault_impl(v, path); });
+  return catching(v, path, [&] { return read_fault_impl(v, path); });
 }
 
 // ---- samples -----------------------------------------------------------------------
@@ -831,8 +868,7 @@ sample_summary summarize_samples(const std::vector<json::object>& samples) {
           if (const auto* sc = l.get_object().if_contains("score"); sc && sc->is_number())
             best = std::max(best, sc->to_number<double>());
     if (best >= 0.0) {
-      auto bucket = static_cast<std::size_t>(best * 10.0);
-      if (bucket > 9) bucket = 9;
+      const auto bucket = best >= 0.9 ? std::size_t{9} : static_cast<std::size_t>(best * 10.0);
       ++s.score_buckets[bucket];
     }
   }

@@ -618,8 +618,13 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
           const char* key = o.contains("task_name")       ? "task_name"
                             : o.contains("sample_status") ? "sample_status"
                                                           : "x_sim_text";
-          o[key] = json::string("bad\xff\xfe utf8 \xc3\x28 here");
+          // to_text() would repair the bytes, so splice them into the text afterwards.
+          constexpr std::string_view marker = "x-sim-invalid-utf8-marker";
+          o[key] = json::string(marker);
           resp.body = to_text(v);
+          const auto at = resp.body.find(marker);
+          if (at != std::string::npos)
+            resp.body.replace(at, marker.size(), "bad\xff\xfe utf8 \xc3\x28 here");
           break;
         }
         case fault_kind::numbers_as_strings:

@@ -21,7 +21,8 @@ std::int64_t int_member(const json::object& o, std::string_view key, std::int64_
   if (!v) return fallback;
   if (v->is_int64()) return v->get_int64();
   if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-  if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+  if (v->is_double() && std::fabs(v->get_double()) < 9e18)
+    return static_cast<std::int64_t>(v->get_double());
   return fallback;
 }
 
@@ -49,6 +50,17 @@ bool is_active_auto_status(std::int64_t s) {
 }
 
 }  // namespace
+
+milliseconds saturating_add(milliseconds a, milliseconds b) noexcept {
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(a.count(), b.count(), &out))
+    return b.count() > 0 ? milliseconds::max() : milliseconds::min();
+  return milliseconds{out};
+}
+
+sys_time saturating_add(sys_time t, milliseconds d) noexcept {
+  return sys_time{saturating_add(t.time_since_epoch(), d)};
+}
 
 page_bounds paginate(std::size_t total, std::size_t offset, std::size_t limit,
                      pagination_mode mode) noexcept {
@@ -84,8 +96,9 @@ milliseconds world::scenario_time(sys_time now) const noexcept {
 }
 
 sys_time world::wall_of(milliseconds st) const noexcept {
-  return start_ + milliseconds{static_cast<std::int64_t>(
-                      std::llround(static_cast<double>(st.count()) / scenario_.speed))};
+  const double ms = static_cast<double>(st.count()) / scenario_.speed;
+  if (!(ms > -9e18 && ms < 9e18)) return ms > 0 ? sys_time::max() : sys_time::min();
+  return saturating_add(start_, milliseconds{static_cast<std::int64_t>(std::llround(ms))});
 }
 
 void world::add_dataset(dataset_spec spec) {
@@ -221,7 +234,7 @@ json::object world::render(std::size_t index, sys_time now) const {
 
 json::object world::dataset_document(std::size_t index, sys_time now) const {
   const auto& d = datasets_[index];
-  const auto created = start_ + d.spec.created.value_or(-std::chrono::hours(24 * 7));
+  const auto created = saturating_add(start_, d.spec.created.value_or(-std::chrono::hours(24 * 7)));
   json::object doc{
       {"dataset_id", d.spec.dataset_id},
       {"dataset_name", d.spec.dataset_name},
@@ -327,8 +340,9 @@ acceptance_result world::apply_acceptance(std::size_t index, int action, bool ov
       {st, json::object{{"status", 5},
                         {"checking_task_desc",
                          json::object{{"action", action}, {"overwrite_last_result", overwrite}}}}});
-  t.overrides.push_back({st + sync, json::object{{"status", action == 1 ? 4 : 3},
-                                                 {"sample_stats", std::move(final_stats)}}});
+  t.overrides.push_back(
+      {saturating_add(st, sync),
+       json::object{{"status", action == 1 ? 4 : 3}, {"sample_stats", std::move(final_stats)}}});
   out.body = json::object{};
   return out;
 }
@@ -373,10 +387,10 @@ std::variant<std::string, api_failure> world::create_task(task_spec spec, sys_ti
   if (task_index_.contains(spec.task_id))
     return api_failure{400, "ModelArts.4620", "The workforce task already exists"};
   const auto st = scenario_time(now);
-  spec.visible_from += st;
-  if (spec.gone_at) *spec.gone_at += st;
-  spec.created = st + spec.created.value_or(milliseconds{0});
-  for (auto& k : spec.timeline) k.at += st;
+  spec.visible_from = saturating_add(spec.visible_from, st);
+  if (spec.gone_at) spec.gone_at = saturating_add(*spec.gone_at, st);
+  spec.created = saturating_add(st, spec.created.value_or(milliseconds{0}));
+  for (auto& k : spec.timeline) k.at = saturating_add(k.at, st);
   auto id = spec.task_id;
   add_task(std::move(spec));
   return id;
@@ -386,18 +400,18 @@ std::optional<api_failure> world::create_dataset(dataset_spec spec, sys_time now
   if (dataset_index_.contains(spec.dataset_id))
     return api_failure{400, "ModelArts.4351", "Dataset already exists"};
   // `created` is relative to now for datasets made at runtime.
-  spec.created = (now - start_) + spec.created.value_or(milliseconds{0});
+  spec.created = saturating_add(now - start_, spec.created.value_or(milliseconds{0}));
   add_dataset(std::move(spec));
   return std::nullopt;
 }
 
 std::string world::arm_fault(fault_spec f, sys_time now) {
   armed_fault a;
-  if (f.from) a.from = start_ + *f.from;
-  if (f.until) a.until = start_ + *f.until;
+  if (f.from) a.from = saturating_add(start_, *f.from);
+  if (f.until) a.until = saturating_add(start_, *f.until);
   if (f.for_) {
     a.from = a.from.value_or(now);
-    a.until = now + *f.for_;
+    a.until = saturating_add(now, *f.for_);
   }
   a.remaining = f.count;
   const auto taken = [&](const std::string& id) {

@@ -40,6 +40,11 @@ struct string_hash {
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
 
+// Addition that saturates at the ends of the range instead of overflowing: scenario
+// times and durations come from files and the control API and may be absurd.
+milliseconds saturating_add(milliseconds a, milliseconds b) noexcept;
+sys_time saturating_add(sys_time t, milliseconds d) noexcept;
+
 // Items [first, last) of a list of `total` items for `offset`/`limit` in `mode`
 // (page: offset counts pages; record: offset counts items). Never out of range.
 struct page_bounds {

@@ -78,3 +78,16 @@ TEST(document, to_text_prints_numbers_like_the_api_pages) {
   const auto v = json::parse(R"({"p":33.33,"q":1e-7,"r":123456789.5})");
   EXPECT_EQ(json::parse(sim::to_text(v)), v);
 }
+
+TEST(document, to_text_always_writes_valid_utf8) {
+  const json::value v = json::string(
+      "ok \xc3\xa9 \xe4\xb8\x80 \xf0\x9f\x99\x82 bad \xff \xc3\x28 \xed\xa0\x80 \xe0\x80\xaf end");
+  const auto text = sim::to_text(v);
+  EXPECT_EQ(
+      text,
+      "\"ok \xc3\xa9 \xe4\xb8\x80 \xf0\x9f\x99\x82 bad \\ufffd \\ufffd( \\ufffd\\ufffd\\ufffd "
+      "\\ufffd\\ufffd\\ufffd end\"");
+  boost::system::error_code ec;
+  json::parse(text, ec);
+  EXPECT_FALSE(ec);
+}
