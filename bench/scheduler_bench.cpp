@@ -43,11 +43,11 @@ void BM_tracker_unchanged_poll(benchmark::State& state) {
   doc.stats->unannotated_sample_count = 310;
   const task_key key{task_kind::workforce, "ds", "t"};
   const sys_time t0 = from_unix_ms(1'700'000'000'000);
-  tracked_task prev = observe(nullptr, key, doc, std::string(1500, ' '), t0, {}).state;
+  tracked_task prev = track(nullptr, key, doc, std::string(1500, ' '), t0, {}).state;
   auto now = t0;
   for (auto _ : state) {
     now += 15s;
-    auto out = observe(&prev, key, doc, std::string(1500, ' '), now, {});
+    auto out = track(&prev, key, doc, std::string(1500, ' '), now, {});
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations());

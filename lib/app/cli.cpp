@@ -2,6 +2,8 @@
 // cli.hpp).
 #include "app/cli.hpp"
 
+#include "app/api_stack.hpp"
+
 #include "app/cli_output.hpp"
 #include "auth/credentials.hpp"
 #include "auth/token_provider.hpp"
@@ -167,69 +169,15 @@ modelarts::page_request page_of(const command_args& a) {
 // Builds the client stack for `s`, runs `run` on it and returns the exit code.
 int execute(const settings& s, const runner& run, const printer& out, std::ostream& err) {
   asio::io_context io;
-  net::https_client_options http_options;
-  http_options.request_timeout = s.poll.request_timeout;
-  http_options.max_in_flight = s.poll.max_in_flight;
-  http_options.max_rate = s.poll.max_rate;
-  http_options.ca_file = s.cloud.ca_file;
-  http_options.proxy = s.cloud.proxy;
-  http_options.proxy_env = net::read_proxy_environment();
-  auto http = net::https_client::create(io.get_executor(), http_options);
-  if (!http) {
-    err << "labelwatch: " << http.error() << "\n";
+  auto stack = make_api_stack(io.get_executor(), s.cloud, s.auth, s.poll);
+  if (!stack) {
+    err << "labelwatch: " << stack.error() << "\n";
     return k_exit_usage;
   }
-
-  modelarts::api_auth auth = modelarts::no_auth{};
-  std::unique_ptr<auth::token_provider> tokens;
-  switch (s.auth.method) {
-    case config::auth_method::none:
-      break;
-    case config::auth_method::aksk: {
-      auto creds = auth::load_aksk(s.auth);
-      if (!creds) {
-        err << "labelwatch: " << creds.error() << "\n";
-        return k_exit_usage;
-      }
-      auth = modelarts::aksk_auth{std::move(*creds)};
-      break;
-    }
-    case config::auth_method::token: {
-      auto password = auth::load_password(s.auth);
-      if (!password) {
-        err << "labelwatch: " << password.error() << "\n";
-        return k_exit_usage;
-      }
-      auth::token_provider_options t;
-      t.iam_endpoint = s.auth.iam_endpoint;
-      t.domain_name = s.auth.domain_name;
-      t.user_name = s.auth.user_name;
-      t.password = std::move(*password);
-      t.scope = auth::iam_scope{s.auth.project_name, s.cloud.project_id};
-      t.state.refresh_before = s.auth.token_refresh_before;
-      auto p = auth::token_provider::create(**http, std::move(t));
-      if (!p) {
-        err << "labelwatch: " << p.error() << "\n";
-        return k_exit_usage;
-      }
-      tokens = std::move(*p);
-      auth = modelarts::token_auth{tokens.get()};
-      break;
-    }
-  }
-
-  modelarts::api_client_options options;
-  options.endpoint = s.cloud.endpoint;
-  options.project_id = s.cloud.project_id;
-  options.locale = s.cloud.locale;
-  auto client = api_client::create(**http, std::move(auth), options);
-  if (!client) {
-    err << "labelwatch: " << client.error() << "\n";
-    return k_exit_usage;
-  }
+  auto& client = (*stack)->api;
 
   int code = k_exit_api_error;
-  asio::co_spawn(io, run(**client, out, err), [&](std::exception_ptr e, int rc) {
+  asio::co_spawn(io, run(*client, out, err), [&](std::exception_ptr e, int rc) {
     if (!e) {
       code = rc;
       return;

@@ -96,7 +96,7 @@ tracked_task fresh_state(const task_key& key) {
   return s;
 }
 
-// The common part of both observe() overloads; `failure` fills error fields of a
+// The common part of both track() overloads; `failure` fills error fields of a
 // transition into auto `failed`.
 struct observation {
   std::string name;
@@ -333,7 +333,7 @@ std::string movement_fingerprint(const modelarts::workforce_task& t) {
   return out;
 }
 
-tracker_output observe(const tracked_task* previous, const task_key& key, modelarts::auto_task task,
+tracker_output track(const tracked_task* previous, const task_key& key, modelarts::auto_task task,
                        std::string snapshot_json, sys_time now, const tracker_settings& settings) {
   assert(key.kind == task_kind::auto_labeling);
   observation obs;
@@ -347,7 +347,7 @@ tracker_output observe(const tracked_task* previous, const task_key& key, modela
                settings);
 }
 
-tracker_output observe(const tracked_task* previous, const task_key& key,
+tracker_output track(const tracked_task* previous, const task_key& key,
                        modelarts::workforce_task task, std::string snapshot_json, sys_time now,
                        const tracker_settings& settings) {
   assert(key.kind == task_kind::workforce);

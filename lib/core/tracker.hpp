@@ -151,9 +151,9 @@ struct tracker_output {
 // A successful observation. `previous` is the task's state or nullptr when it has none.
 // `snapshot_json` is the raw body `task` was decoded from (kept for restore_snapshot).
 // Preconditions: key.kind matches the document type.
-tracker_output observe(const tracked_task* previous, const task_key& key, modelarts::auto_task task,
+tracker_output track(const tracked_task* previous, const task_key& key, modelarts::auto_task task,
                        std::string snapshot_json, sys_time now, const tracker_settings& settings);
-tracker_output observe(const tracked_task* previous, const task_key& key,
+tracker_output track(const tracked_task* previous, const task_key& key,
                        modelarts::workforce_task task, std::string snapshot_json, sys_time now,
                        const tracker_settings& settings);
 

@@ -200,7 +200,8 @@ net::awaitable<api_result<std::vector<T>>> api_client::collect_all(std::string_v
 }
 
 net::awaitable<api_result<auto_task>> api_client::get_auto_task(std::string dataset_id,
-                                                                std::string task_id) {
+                                                                std::string task_id,
+                                                                std::string* raw_body) {
   call_spec spec{
       operation::get_auto_task, net::http_method::get, urls_->auto_task(dataset_id, task_id), {}};
   const auto decode = [&](const net::client_response& r) {
@@ -208,6 +209,7 @@ net::awaitable<api_result<auto_task>> api_client::get_auto_task(std::string data
     if (t) {
       if (t->task_id.empty()) t->task_id = task_id;
       if (t->dataset_id.empty()) t->dataset_id = dataset_id;
+      if (raw_body) *raw_body = r.body;
     }
     return t;
   };
@@ -216,7 +218,8 @@ net::awaitable<api_result<auto_task>> api_client::get_auto_task(std::string data
 
 net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::string dataset_id,
                                                                           std::string task_id,
-                                                                          bool label_stats) {
+                                                                          bool label_stats,
+                                                                          std::string* raw_body) {
   query_params q{{"sample_stats", "true"}, {"workforce_stats", "true"}};
   if (label_stats) q.emplace_back("label_stats", "true");
   call_spec spec{operation::get_workforce_task,
@@ -226,6 +229,7 @@ net::awaitable<api_result<workforce_task>> api_client::get_workforce_task(std::s
   const auto decode = [&](const net::client_response& r) {
     auto t = decode_workforce_task(r.body);
     if (t && t->dataset_id.empty()) t->dataset_id = dataset_id;
+    if (t && raw_body) *raw_body = r.body;
     return t;
   };
   co_return co_await call<workforce_task>(std::move(spec), decode);

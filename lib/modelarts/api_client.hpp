@@ -111,13 +111,18 @@ class api_client {
 
   // GET .../tasks/{task_id}. The returned task's task_id and dataset_id are the ones
   // asked for when the document leaves them out (the documented detail has neither).
-  net::awaitable<api_result<auto_task>> get_auto_task(std::string dataset_id, std::string task_id);
+  // `raw_body`, when given, receives the body the task was decoded from (the daemon
+  // persists exactly what the API said); it must stay valid until the call completes.
+  net::awaitable<api_result<auto_task>> get_auto_task(std::string dataset_id, std::string task_id,
+                                                      std::string* raw_body = nullptr);
 
   // GET .../workforce-tasks/{task_id}?sample_stats=true&workforce_stats=true
   // [&label_stats=true].
+  // `raw_body` as for get_auto_task.
   net::awaitable<api_result<workforce_task>> get_workforce_task(std::string dataset_id,
                                                                 std::string task_id,
-                                                                bool label_stats = false);
+                                                                bool label_stats = false,
+                                                                std::string* raw_body = nullptr);
 
   // GET .../auto-annotations/samples/{sample_id}.
   net::awaitable<api_result<sample>> get_sample(std::string dataset_id, std::string sample_id);

@@ -148,6 +148,8 @@ class event_ring final : public event_sink {
 class event_fanout {
  public:
   void add(std::shared_ptr<event_sink> sink);
+  // Removes every sink (a reload that changes [events] log rebuilds the list).
+  void clear() noexcept { sinks_.clear(); }
   const std::vector<std::shared_ptr<event_sink>>& sinks() const noexcept { return sinks_; }
 
   // Called with the sink's name for every dropped delivery (wire it to

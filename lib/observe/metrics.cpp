@@ -321,6 +321,13 @@ struct metrics::impl {
   Family<Gauge>& token_expiry = gauge(
       "labelwatch_auth_token_expiry_timestamp_seconds",
       "Unix time when the current IAM token expires (token authentication only).");
+  Family<Histogram>& scheduler_lag = histogram(
+      "labelwatch_scheduler_lag_seconds",
+      "Delay between when a poll was due and when it was started.");
+  Histogram* scheduler_lag_series = nullptr;
+  Family<Counter>& state_write_errors = counter(
+      "labelwatch_state_write_errors_total",
+      "State store transactions that failed (their writes are kept and retried), by reason.");
 
   std::unordered_map<task_key, auto_series, task_key_hash> auto_tasks;
   std::unordered_map<task_key, workforce_series, task_key_hash> workforce_tasks;
@@ -624,6 +631,20 @@ void metrics::observe_api_failure(std::string_view operation, errc reason, doubl
 void metrics::observe_api_request(std::string_view operation, std::string_view code,
                                   double seconds) {
   impl_->observe_api(operation, code, seconds);
+}
+
+void metrics::observe_scheduler_lag(double seconds) {
+  auto& m = *impl_;
+  if (m.scheduler_lag_series == nullptr) {
+    m.scheduler_lag_series = &m.scheduler_lag.Add(
+        {}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                    0.5, 1, 2.5, 5, 10});
+  }
+  m.scheduler_lag_series->Observe(seconds);
+}
+
+void metrics::count_state_write_error(std::string_view reason) {
+  impl_->state_write_errors.Add({{"reason", std::string(reason)}}).Increment();
 }
 
 void metrics::count_event_dropped(std::string_view sink) {

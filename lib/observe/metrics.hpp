@@ -147,6 +147,12 @@ class metrics {
   // event_fanout::on_drop.
   void count_event_dropped(std::string_view sink);
 
+  // labelwatch_scheduler_lag_seconds: due -> started, one observation per job.
+  void observe_scheduler_lag(double seconds);
+  // labelwatch_state_write_errors_total{reason}: a failed store transaction, reason as
+  // store::to_string(error_kind) ("full", "io", ...).
+  void count_state_write_error(std::string_view reason);
+
   void set_tracked_tasks(task_kind kind, std::size_t n);
   void set_config_reload_successful(bool ok);
   // nullopt (AK/SK or no auth) removes the series.

@@ -26,7 +26,7 @@ TEST(tracker_restore, the_stored_body_rebuilds_the_snapshot) {
   auto doc = modelarts::decode_workforce_task(body);
   ASSERT_TRUE(doc) << doc.error().message();
   const task_key key{task_kind::workforce, "WxCREuCkBSAlQr9xrde", "iYZx7gScPUozOXner9k"};
-  const auto out = observe(nullptr, key, *doc, body, t0, tracker_settings{});
+  const auto out = track(nullptr, key, *doc, body, t0, tracker_settings{});
   EXPECT_EQ(out.state.name, "task-e63f");
   EXPECT_NEAR(*out.state.progress, 100.0 * 7 / 317, 1e-9);
 
@@ -43,7 +43,7 @@ TEST(tracker_restore, auto_tasks_too) {
   const auto body = seed("000_auto_task_detail.json");
   auto doc = modelarts::decode_auto_task(body);
   ASSERT_TRUE(doc) << doc.error().message();
-  tracked_task t = observe(nullptr, task_key{task_kind::auto_labeling, "ds", "XGrRZuCV1qmMxnsmD5u"},
+  tracked_task t = track(nullptr, task_key{task_kind::auto_labeling, "ds", "XGrRZuCV1qmMxnsmD5u"},
                            *doc, body, t0, tracker_settings{})
                        .state;
   t.snapshot = std::monostate{};

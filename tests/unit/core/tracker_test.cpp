@@ -50,10 +50,10 @@ struct harness {
   tracker_settings cfg = settings();
 
   tracker_output see(const modelarts::auto_task& t, sys_time now, std::string body = "{}") {
-    return keep(observe(state ? &*state : nullptr, auto_key, t, std::move(body), now, cfg));
+    return keep(track(state ? &*state : nullptr, auto_key, t, std::move(body), now, cfg));
   }
   tracker_output see(const modelarts::workforce_task& t, sys_time now, std::string body = "{}") {
-    return keep(observe(state ? &*state : nullptr, wf_key, t, std::move(body), now, cfg));
+    return keep(track(state ? &*state : nullptr, wf_key, t, std::move(body), now, cfg));
   }
   tracker_output gone(const task_key& k, sys_time now) {
     return keep(mark_gone(state ? &*state : nullptr, k, now));

@@ -36,7 +36,7 @@ std::string body(std::int64_t status, double progress) {
 // One poll as the app does it: track, commit what changed, then "emit".
 std::vector<event> poll(state_store& s, asio::io_context& io, std::optional<tracked_task>& state,
                         std::int64_t status, double progress, sys_time now) {
-  auto out = observe(state ? &*state : nullptr, key, doc(status, progress), body(status, progress), now,
+  auto out = track(state ? &*state : nullptr, key, doc(status, progress), body(status, progress), now,
                      tracker_settings{});
   if (out.changed || out.transition) {
     write_batch b;
