@@ -20,13 +20,16 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-std::string os_error(int err) { return std::strerror(err); }
+std::string os_error(int err) {
+  return std::strerror(err);
+}
 
 // Waits until `fd` accepts a write or `deadline` passes. Regular files and terminals
 // are always ready; this only ever waits on a pipe or socket whose reader stalled.
 bool wait_writable(int fd, steady::time_point deadline) {
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
     pollfd p{fd, POLLOUT, 0};
     const int rc = ::poll(&p, 1, static_cast<int>(std::max<std::int64_t>(left.count(), 0)));
     if (rc > 0) return (p.revents & (POLLOUT | POLLERR | POLLHUP)) != 0;
@@ -172,10 +175,14 @@ io_result<void> file_sink::reopen() {
 
 int journal_priority(event_level level) noexcept {
   switch (level) {
-    case event_level::debug: return 7;
-    case event_level::info: return 6;
-    case event_level::warning: return 4;
-    case event_level::error: break;
+    case event_level::debug:
+      return 7;
+    case event_level::info:
+      return 6;
+    case event_level::warning:
+      return 4;
+    case event_level::error:
+      break;
   }
   return 3;
 }

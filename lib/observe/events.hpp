@@ -34,7 +34,6 @@
 
 namespace labelwatch::observe {
 
-
 class event_sink {
  public:
   virtual ~event_sink() = default;
@@ -62,8 +61,9 @@ class event_sink {
 // JSON lines on a file descriptor that the sink does not own (stdout by default).
 class stream_sink final : public event_sink {
  public:
-  explicit stream_sink(int fd = 1, std::chrono::milliseconds write_timeout =
-                                       std::chrono::milliseconds{50}) noexcept;
+  explicit stream_sink(int fd = 1,
+                       std::chrono::milliseconds write_timeout = std::chrono::milliseconds{
+                           50}) noexcept;
   std::string_view name() const noexcept override { return "stdout"; }
   bool deliver(const event& e, std::string_view json_line) override;
 

@@ -5,8 +5,8 @@
 #include "observe/gzip.hpp"
 #include "observe/status_page.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <array>
@@ -25,8 +25,7 @@ constexpr std::string_view k_json = "application/json";
 constexpr std::string_view k_metrics_type = "text/plain; version=0.0.4; charset=utf-8";
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -80,8 +79,10 @@ bool authorized(const std::optional<basic_auth_credentials>& creds, std::string_
   const auto colon = decoded->find(':');
   if (colon == std::string::npos) return false;
   // Both comparisons always run, each in time independent of where the inputs differ.
-  const bool user_ok = constant_time_equal(std::string_view(*decoded).substr(0, colon), creds->user);
-  const bool pass_ok = constant_time_equal(std::string_view(*decoded).substr(colon + 1), creds->password);
+  const bool user_ok =
+      constant_time_equal(std::string_view(*decoded).substr(0, colon), creds->user);
+  const bool pass_ok =
+      constant_time_equal(std::string_view(*decoded).substr(colon + 1), creds->password);
   return user_ok & pass_ok;
 }
 
@@ -128,8 +129,10 @@ io_result<std::optional<basic_auth_credentials>> load_basic_auth(const config::s
   if (!password.empty() && password.back() == '\n') password.pop_back();
   if (!password.empty() && password.back() == '\r') password.pop_back();
   if (password.empty())
-    return io_error{"[server] basic_auth_password_file " + s.basic_auth_password_file + " is empty"};
-  return std::optional<basic_auth_credentials>{basic_auth_credentials{s.basic_auth_user, std::move(password)}};
+    return io_error{"[server] basic_auth_password_file " + s.basic_auth_password_file +
+                    " is empty"};
+  return std::optional<basic_auth_credentials>{
+      basic_auth_credentials{s.basic_auth_user, std::move(password)}};
 }
 
 bool accepts_gzip(std::string_view accept_encoding) noexcept {
@@ -137,8 +140,8 @@ bool accepts_gzip(std::string_view accept_encoding) noexcept {
   while (!accept_encoding.empty()) {
     const auto comma = accept_encoding.find(',');
     auto item = trim(accept_encoding.substr(0, comma));
-    accept_encoding = comma == std::string_view::npos ? std::string_view{}
-                                                      : accept_encoding.substr(comma + 1);
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view{} : accept_encoding.substr(comma + 1);
     const auto semi = item.find(';');
     const auto coding = trim(item.substr(0, semi));
     double q = 1.0;
@@ -235,7 +238,8 @@ boost::json::object task_to_json(const task_view& t, sys_time now) {
   }
   o["last_success"] = opt_time(t.last_success);
   if (!t.last_error.empty()) {
-    o["last_error"] = boost::json::object{{"at", opt_time(t.last_error_at)}, {"message", t.last_error}};
+    o["last_error"] =
+        boost::json::object{{"at", opt_time(t.last_error_at)}, {"message", t.last_error}};
   } else {
     o["last_error"] = nullptr;
   }
@@ -262,12 +266,18 @@ http_response http_endpoints::handle(const http_request& req) const {
 
   enum class route { metrics, healthz, readyz, tasks, events, page, none };
   route which = route::none;
-  if (path == "/metrics") which = route::metrics;
-  else if (path == "/healthz") which = route::healthz;
-  else if (path == "/readyz") which = route::readyz;
-  else if (path == "/api/v1/tasks") which = route::tasks;
-  else if (path == "/api/v1/events") which = route::events;
-  else if (path == "/") which = route::page;
+  if (path == "/metrics")
+    which = route::metrics;
+  else if (path == "/healthz")
+    which = route::healthz;
+  else if (path == "/readyz")
+    which = route::readyz;
+  else if (path == "/api/v1/tasks")
+    which = route::tasks;
+  else if (path == "/api/v1/events")
+    which = route::events;
+  else if (path == "/")
+    which = route::page;
 
   http_response r;
   if (which == route::none) {
@@ -277,13 +287,26 @@ http_response http_endpoints::handle(const http_request& req) const {
     r.headers.emplace_back("Allow", "GET, HEAD");
   } else {
     switch (which) {
-      case route::metrics: r = metrics_page(req); break;
-      case route::healthz: r = healthz(); break;
-      case route::readyz: r = readyz(); break;
-      case route::tasks: r = tasks_json(); break;
-      case route::events: r = events_json(query); break;
-      case route::page: r = status_page(); break;
-      case route::none: break;
+      case route::metrics:
+        r = metrics_page(req);
+        break;
+      case route::healthz:
+        r = healthz();
+        break;
+      case route::readyz:
+        r = readyz();
+        break;
+      case route::tasks:
+        r = tasks_json();
+        break;
+      case route::events:
+        r = events_json(query);
+        break;
+      case route::page:
+        r = status_page();
+        break;
+      case route::none:
+        break;
     }
   }
   r.content_length = r.body.size();
@@ -325,8 +348,8 @@ http_response http_endpoints::tasks_json() const {
 
 http_response http_endpoints::events_json(std::string_view query) const {
   std::string error;
-  const auto limit = parse_events_limit(query, options_.events_default_limit,
-                                        options_.events_max_limit, error);
+  const auto limit =
+      parse_events_limit(query, options_.events_default_limit, options_.events_max_limit, error);
   if (!limit)
     return make(400, k_json, boost::json::serialize(boost::json::object{{"error", error}}));
   // The ring keeps each event's rendered line: join them instead of re-serialising.

@@ -45,8 +45,8 @@ struct http_request {
 struct http_response {
   unsigned status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type, ... in order
-  std::string body;          // empty for HEAD
-  std::size_t content_length = 0;  // of the GET body, also for HEAD
+  std::string body;                                          // empty for HEAD
+  std::size_t content_length = 0;                            // of the GET body, also for HEAD
 
   // The value of the first header named `name` (case-insensitive), or "".
   std::string_view header(std::string_view name) const noexcept;

@@ -11,8 +11,10 @@ http_request to_observe_request(const net::http_request& req) {
   http_request r;
   r.method = req.method_string();
   r.target = req.target();
-  if (auto it = req.find(http::field::accept_encoding); it != req.end()) r.accept_encoding = it->value();
-  if (auto it = req.find(http::field::authorization); it != req.end()) r.authorization = it->value();
+  if (auto it = req.find(http::field::accept_encoding); it != req.end())
+    r.accept_encoding = it->value();
+  if (auto it = req.find(http::field::authorization); it != req.end())
+    r.authorization = it->value();
   return r;
 }
 

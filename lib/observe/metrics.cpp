@@ -38,19 +38,18 @@ constexpr std::array<std::string_view, 9> k_sample_states{
     "total",    "unannotated", "unreviewed",      "uncheck", "sampled",
     "rejected", "accepted",    "auto_annotation", "deleted"};
 
-constexpr std::array<std::string_view, 3> k_auto_sample_states{"total", "annotated",
-                                                               "unconfirmed"};
+constexpr std::array<std::string_view, 3> k_auto_sample_states{"total", "annotated", "unconfirmed"};
 
 constexpr std::array<std::string_view, 5> k_acceptance_states{"sampled", "checked", "accepted",
                                                               "rejected", "unchecked"};
 
 // Upper bounds for API latency: loopback in milliseconds up to the 10 s default timeout.
-const std::vector<double> k_api_duration_buckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+const std::vector<double> k_api_duration_buckets{0.005, 0.01, 0.025, 0.05, 0.1,  0.25,
                                                  0.5,   1.0,  2.5,   5.0,  10.0, 30.0};
 
 std::array<std::optional<std::int64_t>, 9> sample_values(const modelarts::sample_stats& s) {
-  return {s.total_sample_count,    s.unannotated_sample_count, s.unreviewed_sample_count,
-          s.uncheck_sample_count,  s.sampled_sample_count,     s.rejected_sample_count,
+  return {s.total_sample_count,    s.unannotated_sample_count,     s.unreviewed_sample_count,
+          s.uncheck_sample_count,  s.sampled_sample_count,         s.rejected_sample_count,
           s.accepted_sample_count, s.auto_annotation_sample_count, s.deleted_sample_count};
 }
 
@@ -90,8 +89,8 @@ std::string sanitise_label_value(std::string_view raw) {
   std::string out;
   out.reserve(std::min<std::size_t>(raw.size(), 64));
   for (char c : raw.substr(0, 64)) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     out.push_back(ok ? c : '_');
   }
   if (out.empty()) out = "unknown";
@@ -187,10 +186,14 @@ struct dataset_quality {
 
 std::string_view to_string(acceptance_outcome o) noexcept {
   switch (o) {
-    case acceptance_outcome::applied: return "applied";
-    case acceptance_outcome::dry_run: return "dry_run";
-    case acceptance_outcome::skipped: return "skipped";
-    case acceptance_outcome::failed: break;
+    case acceptance_outcome::applied:
+      return "applied";
+    case acceptance_outcome::dry_run:
+      return "dry_run";
+    case acceptance_outcome::skipped:
+      return "skipped";
+    case acceptance_outcome::failed:
+      break;
   }
   return "failed";
 }
@@ -229,21 +232,21 @@ struct metrics::impl {
   }
 
   // Domain: auto-labeling tasks.
-  Family<Gauge>& auto_info = gauge(
-      "modelarts_auto_task_info",
-      "Auto-labeling task metadata; always 1. Labels: task_name, algorithm_type.");
+  Family<Gauge>& auto_info =
+      gauge("modelarts_auto_task_info",
+            "Auto-labeling task metadata; always 1. Labels: task_name, algorithm_type.");
   Family<Gauge>& auto_status = gauge(
       "modelarts_auto_task_status",
       "Auto-labeling task status as a state set: 1 for the current status, 0 for the others.");
-  Family<Gauge>& auto_progress = gauge(
-      "modelarts_auto_task_progress_ratio",
-      "Auto-labeling task progress as reported by ModelArts, 0 to 1.");
-  Family<Gauge>& auto_samples = gauge(
-      "modelarts_auto_task_samples",
-      "Samples of an auto-labeling task by state (total, annotated, unconfirmed).");
-  Family<Gauge>& auto_since = gauge(
-      "modelarts_auto_task_status_since_timestamp_seconds",
-      "Unix time when labelwatch first saw the auto-labeling task in its current status.");
+  Family<Gauge>& auto_progress =
+      gauge("modelarts_auto_task_progress_ratio",
+            "Auto-labeling task progress as reported by ModelArts, 0 to 1.");
+  Family<Gauge>& auto_samples =
+      gauge("modelarts_auto_task_samples",
+            "Samples of an auto-labeling task by state (total, annotated, unconfirmed).");
+  Family<Gauge>& auto_since =
+      gauge("modelarts_auto_task_status_since_timestamp_seconds",
+            "Unix time when labelwatch first saw the auto-labeling task in its current status.");
 
   // Domain: team labeling (workforce) tasks.
   Family<Gauge>& wf_info = gauge("modelarts_workforce_task_info",
@@ -251,76 +254,75 @@ struct metrics::impl {
   Family<Gauge>& wf_status = gauge(
       "modelarts_workforce_task_status",
       "Team labeling task status as a state set: 1 for the current status, 0 for the others.");
-  Family<Gauge>& wf_samples = gauge(
-      "modelarts_workforce_task_samples",
-      "Samples of a team labeling task by state, from its sample_stats.");
+  Family<Gauge>& wf_samples =
+      gauge("modelarts_workforce_task_samples",
+            "Samples of a team labeling task by state, from its sample_stats.");
   Family<Gauge>& wf_pass = gauge("modelarts_workforce_task_pass_ratio",
                                  "Acceptance pass rate of a team labeling task, 0 to 1.");
-  Family<Gauge>& wf_score = gauge("modelarts_workforce_task_score",
-                                  "Average acceptance score of a team labeling task.");
+  Family<Gauge>& wf_score =
+      gauge("modelarts_workforce_task_score", "Average acceptance score of a team labeling task.");
   Family<Gauge>& wf_check = gauge("modelarts_workforce_task_check_ratio",
                                   "Acceptance (check) ratio of a team labeling task, 0 to 1.");
   Family<Gauge>& wf_acceptance = gauge(
       "modelarts_workforce_acceptance_samples",
       "Samples of the current acceptance check by state, from checking_task_desc.checking_stats.");
-  Family<Gauge>& wf_worker = gauge(
-      "modelarts_workforce_worker_samples",
-      "Samples of one team member's share of a team labeling task by state "
-      "(only with worker_metrics = true).");
-  Family<Gauge>& wf_since = gauge(
-      "modelarts_workforce_task_status_since_timestamp_seconds",
-      "Unix time when labelwatch first saw the team labeling task in its current status.");
+  Family<Gauge>& wf_worker =
+      gauge("modelarts_workforce_worker_samples",
+            "Samples of one team member's share of a team labeling task by state "
+            "(only with worker_metrics = true).");
+  Family<Gauge>& wf_since =
+      gauge("modelarts_workforce_task_status_since_timestamp_seconds",
+            "Unix time when labelwatch first saw the team labeling task in its current status.");
 
-  Family<Counter>& transitions = counter(
-      "modelarts_task_transitions_total",
-      "Status transitions seen, by task kind and from/to status name.");
+  Family<Counter>& transitions =
+      counter("modelarts_task_transitions_total",
+              "Status transitions seen, by task kind and from/to status name.");
   Family<Counter>& acceptance_actions = counter(
       "modelarts_acceptance_actions_total",
       "Acceptance decisions by rule, action and outcome (applied, dry_run, skipped, failed).");
 
   // Domain: auto-annotated sample quality (issue 10).
-  Family<Gauge>& aa_samples = gauge(
-      "modelarts_auto_annotation_samples",
-      "Auto-annotated samples of a dataset by sample_status, as of the last sample round.");
+  Family<Gauge>& aa_samples =
+      gauge("modelarts_auto_annotation_samples",
+            "Auto-annotated samples of a dataset by sample_status, as of the last sample round.");
   Family<Histogram>& aa_score = histogram(
       "modelarts_auto_annotation_label_score",
       "Confidence of auto-annotated labels in the last sample round (restarts every round).");
-  Family<Gauge>& aa_hard = gauge(
-      "modelarts_auto_annotation_hard_samples",
-      "Auto-annotated samples flagged as hard examples in the last sample round.");
-  Family<Gauge>& aa_reasons = gauge(
-      "modelarts_auto_annotation_hard_reasons",
-      "Hard-example samples by documented reason in the last sample round.");
-  Family<Gauge>& aa_last = gauge(
-      "labelwatch_sample_round_last_success_timestamp_seconds",
-      "Unix time when the last sample-quality round of a dataset completed.");
+  Family<Gauge>& aa_hard =
+      gauge("modelarts_auto_annotation_hard_samples",
+            "Auto-annotated samples flagged as hard examples in the last sample round.");
+  Family<Gauge>& aa_reasons =
+      gauge("modelarts_auto_annotation_hard_reasons",
+            "Hard-example samples by documented reason in the last sample round.");
+  Family<Gauge>& aa_last =
+      gauge("labelwatch_sample_round_last_success_timestamp_seconds",
+            "Unix time when the last sample-quality round of a dataset completed.");
 
   // Self.
-  Family<Gauge>& build = gauge("labelwatch_build_info",
-                               "labelwatch build metadata; always 1. Label: version.");
-  Family<Counter>& api_requests = counter(
-      "labelwatch_api_requests_total",
-      "ModelArts and IAM API requests by operation and HTTP status code (or error class "
-      "when no response arrived).");
+  Family<Gauge>& build =
+      gauge("labelwatch_build_info", "labelwatch build metadata; always 1. Label: version.");
+  Family<Counter>& api_requests =
+      counter("labelwatch_api_requests_total",
+              "ModelArts and IAM API requests by operation and HTTP status code (or error class "
+              "when no response arrived).");
   Family<Histogram>& api_duration = histogram(
       "labelwatch_api_request_duration_seconds",
       "Duration of ModelArts and IAM API requests, including retries' individual attempts.");
-  Family<Counter>& poll_errors = counter(
-      "labelwatch_poll_errors_total", "Failed polls by kind and error class.");
+  Family<Counter>& poll_errors =
+      counter("labelwatch_poll_errors_total", "Failed polls by kind and error class.");
   Family<Counter>& events_dropped = counter(
       "labelwatch_events_dropped_total",
       "Events a sink could not deliver (write failure, stalled reader, full queue), by sink.");
-  Family<Gauge>& tracked = gauge("labelwatch_tracked_tasks",
-                                 "Tasks labelwatch currently watches, by kind.");
-  Family<Gauge>& last_success = gauge(
-      "labelwatch_task_last_success_timestamp_seconds",
-      "Unix time of the last successful read of a task.");
-  Family<Gauge>& reload_ok = gauge(
-      "labelwatch_config_last_reload_successful",
-      "1 if the last configuration load or reload succeeded, 0 if it was rejected.");
-  Family<Gauge>& token_expiry = gauge(
-      "labelwatch_auth_token_expiry_timestamp_seconds",
-      "Unix time when the current IAM token expires (token authentication only).");
+  Family<Gauge>& tracked =
+      gauge("labelwatch_tracked_tasks", "Tasks labelwatch currently watches, by kind.");
+  Family<Gauge>& last_success = gauge("labelwatch_task_last_success_timestamp_seconds",
+                                      "Unix time of the last successful read of a task.");
+  Family<Gauge>& reload_ok =
+      gauge("labelwatch_config_last_reload_successful",
+            "1 if the last configuration load or reload succeeded, 0 if it was rejected.");
+  Family<Gauge>& token_expiry =
+      gauge("labelwatch_auth_token_expiry_timestamp_seconds",
+            "Unix time when the current IAM token expires (token authentication only).");
   Family<Histogram>& scheduler_lag = histogram(
       "labelwatch_scheduler_lag_seconds",
       "Delay between when a poll was due and when it was started.");
@@ -356,9 +358,8 @@ struct metrics::impl {
   }
 
   void set_last_success(Gauge*& slot, const task_key& key, sys_time t) {
-    set_optional(last_success, slot, to_unix_seconds(t), [&] {
-      return with(task_labels(key), "kind", to_string(key.kind));
-    });
+    set_optional(last_success, slot, to_unix_seconds(t),
+                 [&] { return with(task_labels(key), "kind", to_string(key.kind)); });
   }
 
   void remove_series(auto_series& s) {
@@ -405,8 +406,8 @@ struct metrics::impl {
       if (w.worker_id.empty()) continue;
       auto it = s.workers.find(std::string_view(w.worker_id));
       if (it == s.workers.end()) it = s.workers.emplace(w.worker_id, worker_series{}).first;
-      const auto values = w.stats ? sample_values(*w.stats)
-                                  : std::array<std::optional<std::int64_t>, 9>{};
+      const auto values =
+          w.stats ? sample_values(*w.stats) : std::array<std::optional<std::int64_t>, 9>{};
       for (std::size_t i = 0; i < k_sample_states.size(); ++i) {
         set_optional(wf_worker, it->second[i], as_double(values[i]), [&] {
           return with(with(task_labels(key), "worker_id", w.worker_id), "state",
@@ -419,8 +420,8 @@ struct metrics::impl {
   Counter& api_counter(api_operation& op, std::string_view operation, std::string_view code) {
     auto it = op.by_code.find(code);
     if (it == op.by_code.end()) {
-      auto& c = api_requests.Add({{"operation", std::string(operation)},
-                                  {"code", std::string(code)}});
+      auto& c =
+          api_requests.Add({{"operation", std::string(operation)}, {"code", std::string(code)}});
       it = op.by_code.emplace(std::string(code), &c).first;
     }
     return *it->second;
@@ -430,8 +431,8 @@ struct metrics::impl {
     auto it = api_ops.find(operation);
     if (it == api_ops.end()) {
       api_operation op;
-      op.duration = &api_duration.Add({{"operation", std::string(operation)}},
-                                      k_api_duration_buckets);
+      op.duration =
+          &api_duration.Add({{"operation", std::string(operation)}}, k_api_duration_buckets);
       it = api_ops.emplace(std::string(operation), std::move(op)).first;
     }
     return it->second;
@@ -450,7 +451,9 @@ metrics::metrics(std::string_view version) : impl_(std::make_unique<impl>()) {
 
 metrics::~metrics() = default;
 
-prometheus::Registry& metrics::registry() noexcept { return impl_->registry; }
+prometheus::Registry& metrics::registry() noexcept {
+  return impl_->registry;
+}
 
 std::size_t metrics::task_count() const noexcept {
   return impl_->auto_tasks.size() + impl_->workforce_tasks.size();
@@ -464,8 +467,8 @@ void metrics::update_auto_task(const task_key& key, const modelarts::auto_task& 
   const std::string& algorithm = task.config.algorithm_type;
   if (s.info == nullptr || s.info_name != task.task_name || s.info_algorithm != algorithm) {
     remove(m.auto_info, s.info);
-    s.info = &m.auto_info.Add(with(with(task_labels(key), "task_name", task.task_name),
-                                   "algorithm_type", algorithm));
+    s.info = &m.auto_info.Add(
+        with(with(task_labels(key), "task_name", task.task_name), "algorithm_type", algorithm));
     s.info->Set(1.0);
     s.info_name = task.task_name;
     s.info_algorithm = algorithm;
@@ -512,8 +515,8 @@ void metrics::update_workforce_task(const task_key& key, const modelarts::workfo
   m.set_state_set(m.wf_status, s.status, s.current, key,
                   status_index(task_kind::workforce, task.status_code));
 
-  const auto values = task.stats ? sample_values(*task.stats)
-                                 : std::array<std::optional<std::int64_t>, 9>{};
+  const auto values =
+      task.stats ? sample_values(*task.stats) : std::array<std::optional<std::int64_t>, 9>{};
   for (std::size_t i = 0; i < k_sample_states.size(); ++i) {
     set_optional(m.wf_samples, s.samples[i], as_double(values[i]),
                  [&] { return with(task_labels(key), "state", k_sample_states[i]); });
@@ -567,8 +570,8 @@ void metrics::count_transition(task_kind kind, std::int64_t from_code, std::int6
   auto& m = *impl_;
   const std::size_t from = status_index(kind, from_code);
   const std::size_t to = status_index(kind, to_code);
-  const std::size_t slot = (static_cast<std::size_t>(kind) * k_workforce_statuses + from) *
-                               k_workforce_statuses + to;
+  const std::size_t slot =
+      (static_cast<std::size_t>(kind) * k_workforce_statuses + from) * k_workforce_statuses + to;
   auto*& c = m.transition_slots[slot];
   if (c == nullptr) {
     c = &m.transitions.Add({{"kind", std::string(to_string(kind))},
@@ -607,8 +610,8 @@ void metrics::count_poll_error(std::string_view kind, errc reason) {
   const std::size_t slot = (raw >= 1 && raw <= 9) ? static_cast<std::size_t>(raw) : 0;
   auto*& c = it->second[slot];
   if (c == nullptr) {
-    c = &m.poll_errors.Add({{"kind", std::string(kind)},
-                            {"reason", std::string(reason_name(reason))}});
+    c = &m.poll_errors.Add(
+        {{"kind", std::string(kind)}, {"reason", std::string(reason_name(reason))}});
   }
   c->Increment();
 }
@@ -621,7 +624,8 @@ void metrics::observe_api_response(std::string_view operation, unsigned http_sta
                                    double seconds) {
   std::array<char, 12> buf{};
   const auto end = std::to_chars(buf.data(), buf.data() + buf.size(), http_status).ptr;
-  impl_->observe_api(operation, std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data())), seconds);
+  impl_->observe_api(
+      operation, std::string_view(buf.data(), static_cast<std::size_t>(end - buf.data())), seconds);
 }
 
 void metrics::observe_api_failure(std::string_view operation, errc reason, double seconds) {
@@ -672,8 +676,8 @@ void metrics::set_token_expiry(std::optional<sys_time> expires_at) {
   set_optional(m.token_expiry, m.token_slot, v, [] { return Labels{}; });
 }
 
-void metrics::update_sample_quality(const std::string& dataset_id,
-                                    const sample_quality_view& round, sys_time finished) {
+void metrics::update_sample_quality(const std::string& dataset_id, const sample_quality_view& round,
+                                    sys_time finished) {
   auto& m = *impl_;
   auto& q = m.quality[dataset_id];
   const Labels base{{"dataset_id", dataset_id}};
@@ -702,8 +706,8 @@ void metrics::update_sample_quality(const std::string& dataset_id,
   const std::vector<double> bounds(score_distribution::upper_bounds.begin(),
                                    score_distribution::upper_bounds.end());
   for (const auto& [label_name, dist] : round.scores) {
-    auto& h = m.aa_score.Add(label_name.empty() ? base : with(base, "label_name", label_name),
-                             bounds);
+    auto& h =
+        m.aa_score.Add(label_name.empty() ? base : with(base, "label_name", label_name), bounds);
     std::vector<double> increments(dist.counts.begin(), dist.counts.end());
     h.ObserveMultiple(increments, dist.sum);
     q.scores.emplace(label_name, &h);
@@ -749,6 +753,8 @@ std::string metrics::serialize() const {
   return prometheus::TextSerializer{}.Serialize(impl_->registry.Collect());
 }
 
-std::vector<std::string> metrics::family_names() const { return impl_->names; }
+std::vector<std::string> metrics::family_names() const {
+  return impl_->names;
+}
 
 }  // namespace labelwatch::observe

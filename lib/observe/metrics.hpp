@@ -100,8 +100,7 @@ class metrics {
   // checking_task_desc.checking_stats. Per-worker series exist only while
   // `worker_metrics` is true; calling with false removes any the task had.
   void update_workforce_task(const task_key& key, const modelarts::workforce_task& task,
-                             sys_time status_since, sys_time last_success,
-                             bool worker_metrics);
+                             sys_time status_since, sys_time last_success, bool worker_metrics);
 
   // Removes every series of the task (info, status set, progress, samples, ratios,
   // acceptance, workers, status-since, last-success). Returns false if it had none.
@@ -118,8 +117,7 @@ class metrics {
 
   // modelarts_acceptance_actions_total{rule,action,outcome}; `action` is the action's
   // config name (config::to_string(acceptance_action), e.g. "pass_all").
-  void count_acceptance(std::string_view rule, std::string_view action,
-                        acceptance_outcome outcome);
+  void count_acceptance(std::string_view rule, std::string_view action, acceptance_outcome outcome);
 
   // Creates the four outcome series of a configured rule at 0, so increase() sees the
   // first decision. Optional; count_acceptance creates series on demand.

@@ -5,8 +5,8 @@
 
 #include "core/crypto.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -71,8 +71,8 @@ footer{padding:1rem 1.5rem;color:var(--muted);font-size:12px}
 
 std::string base64(const std::uint8_t* data, std::size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
-  const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                  static_cast<int>(n));
+  const int len =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(static_cast<std::size_t>(len));
   return out;
 }
@@ -95,7 +95,9 @@ std::string percent(double ratio) {
 }
 
 // Ratio for a data attribute: plain decimal, no exponent.
-std::string ratio_attr(double r) { return fmt_fixed(r, 6); }
+std::string ratio_attr(double r) {
+  return fmt_fixed(r, 6);
+}
 
 std::string id_fragment(std::string_view s) {
   // Ids stay readable and attribute-safe: anything outside [A-Za-z0-9_-] becomes '_'.
@@ -130,14 +132,22 @@ struct writer {
   }
 };
 
-bool problem(const task_view& t) { return t.failed() || t.stalled; }
+bool problem(const task_view& t) {
+  return t.failed() || t.stalled;
+}
 
 void render_counts(writer& w, const std::vector<std::pair<std::string, std::int64_t>>& counts,
                    std::string_view cls) {
   if (counts.empty()) return;
   w.raw("<dl class=\"counts ").raw(cls).raw("\">");
   for (const auto& [state, n] : counts) {
-    w.raw("<dt>").text(state).raw("</dt><dd data-state=\"").text(state).raw("\">").num(n).raw("</dd>");
+    w.raw("<dt>")
+        .text(state)
+        .raw("</dt><dd data-state=\"")
+        .text(state)
+        .raw("\">")
+        .num(n)
+        .raw("</dd>");
   }
   w.raw("</dl>");
 }
@@ -148,15 +158,24 @@ void render_breakdown(writer& w, const task_view& t) {
   for (const auto& [state, n] : t.samples)
     if (state != "total" && state != "deleted" && n > 0) sum += n;
   if (sum <= 0) return;
-  w.raw("<svg class=\"breakdown\" viewBox=\"0 0 1000 10\" preserveAspectRatio=\"none\" "
-        "role=\"img\" aria-label=\"sample breakdown\">");
+  w.raw(
+      "<svg class=\"breakdown\" viewBox=\"0 0 1000 10\" preserveAspectRatio=\"none\" "
+      "role=\"img\" aria-label=\"sample breakdown\">");
   std::int64_t x = 0;
   for (const auto& [state, n] : t.samples) {
     if (state == "total" || state == "deleted" || n <= 0) continue;
     const std::int64_t width = n * 1000 / sum;
-    w.raw("<rect class=\"seg-").text(id_fragment(state)).raw("\" x=\"").num(x)
-        .raw("\" y=\"0\" width=\"").num(std::max<std::int64_t>(width, 1))
-        .raw("\" height=\"10\"><title>").text(state).raw(": ").num(n).raw("</title></rect>");
+    w.raw("<rect class=\"seg-")
+        .text(id_fragment(state))
+        .raw("\" x=\"")
+        .num(x)
+        .raw("\" y=\"0\" width=\"")
+        .num(std::max<std::int64_t>(width, 1))
+        .raw("\" height=\"10\"><title>")
+        .text(state)
+        .raw(": ")
+        .num(n)
+        .raw("</title></rect>");
     x += width;
   }
   w.raw("</svg>");
@@ -168,13 +187,29 @@ void render_task(writer& w, const task_view& t, sys_time now) {
   w.raw("<tr class=\"task");
   if (t.stalled) w.raw(" is-stalled");
   if (t.failed()) w.raw(" is-failed");
-  w.raw("\" id=\"task-").raw(kind).raw("-").text(id_fragment(t.dataset_id)).raw("-")
-      .text(id_fragment(t.task_id)).raw("\" data-kind=\"").raw(kind)
-      .raw("\" data-dataset-id=\"").text(t.dataset_id).raw("\" data-task-id=\"").text(t.task_id)
-      .raw("\" data-status=\"").text(status).raw("\" data-status-code=\"").num(t.status_code)
-      .raw("\" data-progress=\"").raw(t.progress_ratio ? ratio_attr(*t.progress_ratio) : "")
-      .raw("\" data-stalled=\"").raw(t.stalled ? "true" : "false")
-      .raw("\" data-failed=\"").raw(t.failed() ? "true" : "false").raw("\">");
+  w.raw("\" id=\"task-")
+      .raw(kind)
+      .raw("-")
+      .text(id_fragment(t.dataset_id))
+      .raw("-")
+      .text(id_fragment(t.task_id))
+      .raw("\" data-kind=\"")
+      .raw(kind)
+      .raw("\" data-dataset-id=\"")
+      .text(t.dataset_id)
+      .raw("\" data-task-id=\"")
+      .text(t.task_id)
+      .raw("\" data-status=\"")
+      .text(status)
+      .raw("\" data-status-code=\"")
+      .num(t.status_code)
+      .raw("\" data-progress=\"")
+      .raw(t.progress_ratio ? ratio_attr(*t.progress_ratio) : "")
+      .raw("\" data-stalled=\"")
+      .raw(t.stalled ? "true" : "false")
+      .raw("\" data-failed=\"")
+      .raw(t.failed() ? "true" : "false")
+      .raw("\">");
 
   // Task
   w.raw("<td><div class=\"task-name\">");
@@ -183,11 +218,17 @@ void render_task(writer& w, const task_view& t, sys_time now) {
   } else {
     w.text(t.task_name);
   }
-  w.raw("</div><div class=\"sub\">").raw(t.kind == task_kind::auto_labeling ? "auto-labeling" : "team labeling")
-      .raw(" &middot; <code class=\"task-id\">").text(t.task_id).raw("</code></div></td>");
+  w.raw("</div><div class=\"sub\">")
+      .raw(t.kind == task_kind::auto_labeling ? "auto-labeling" : "team labeling")
+      .raw(" &middot; <code class=\"task-id\">")
+      .text(t.task_id)
+      .raw("</code></div></td>");
 
   // Status
-  w.raw("<td><span class=\"badge status st-").text(id_fragment(status)).raw("\">").text(status)
+  w.raw("<td><span class=\"badge status st-")
+      .text(id_fragment(status))
+      .raw("\">")
+      .text(status)
       .raw("</span>");
   if (t.stalled) w.raw(" <span class=\"badge stalled\">stalled</span>");
   if (t.status_since) {
@@ -205,9 +246,13 @@ void render_task(writer& w, const task_view& t, sys_time now) {
   // Progress
   w.raw("<td>");
   if (t.progress_ratio) {
-    w.raw("<progress max=\"1\" value=\"").raw(ratio_attr(*t.progress_ratio)).raw("\">")
-        .raw(percent(*t.progress_ratio)).raw("</progress><span class=\"progress-value\">")
-        .raw(percent(*t.progress_ratio)).raw("</span>");
+    w.raw("<progress max=\"1\" value=\"")
+        .raw(ratio_attr(*t.progress_ratio))
+        .raw("\">")
+        .raw(percent(*t.progress_ratio))
+        .raw("</progress><span class=\"progress-value\">")
+        .raw(percent(*t.progress_ratio))
+        .raw("</span>");
   } else {
     w.raw("<span class=\"sub\">&ndash;</span>");
   }
@@ -231,7 +276,9 @@ void render_task(writer& w, const task_view& t, sys_time now) {
     };
     if (t.acceptance_pass_rate) {
       sep();
-      w.raw("pass <span class=\"acceptance-pass-rate\">").raw(percent(*t.acceptance_pass_rate)).raw("</span>");
+      w.raw("pass <span class=\"acceptance-pass-rate\">")
+          .raw(percent(*t.acceptance_pass_rate))
+          .raw("</span>");
     } else if (t.pass_rate) {
       sep();
       w.raw("pass <span class=\"pass-rate\">").raw(percent(*t.pass_rate)).raw("</span>");
@@ -256,7 +303,9 @@ void render_task(writer& w, const task_view& t, sys_time now) {
   // Last read
   w.raw("<td>");
   if (t.last_success) {
-    w.raw("<span class=\"last-success\" title=\"").raw(format_rfc3339_ms(*t.last_success)).raw("\">")
+    w.raw("<span class=\"last-success\" title=\"")
+        .raw(format_rfc3339_ms(*t.last_success))
+        .raw("\">")
         .text(format_age(std::chrono::duration_cast<milliseconds>(now - *t.last_success)))
         .raw(" ago</span>");
   } else {
@@ -272,14 +321,29 @@ void render_task(writer& w, const task_view& t, sys_time now) {
 
 void render_event(writer& w, const event& e) {
   const auto level = to_string(e.level);
-  w.raw("<tr class=\"event\" data-event=\"").text(e.name).raw("\" data-level=\"").raw(level)
-      .raw("\"><td title=\"").raw(format_rfc3339_ms(e.ts)).raw("\">").raw(time_of_day(e.ts))
-      .raw("</td><td class=\"lvl-").raw(level).raw("\">").raw(level).raw("</td><td><code>")
-      .text(e.name).raw("</code></td><td>");
+  w.raw("<tr class=\"event\" data-event=\"")
+      .text(e.name)
+      .raw("\" data-level=\"")
+      .raw(level)
+      .raw("\"><td title=\"")
+      .raw(format_rfc3339_ms(e.ts))
+      .raw("\">")
+      .raw(time_of_day(e.ts))
+      .raw("</td><td class=\"lvl-")
+      .raw(level)
+      .raw("\">")
+      .raw(level)
+      .raw("</td><td><code>")
+      .text(e.name)
+      .raw("</code></td><td>");
   if (e.task) {
-    w.raw("<span class=\"task-name\">").text(e.task_name.empty() ? e.task->task_id : e.task_name)
-        .raw("</span> <span class=\"sub\">").raw(to_string(e.task->kind)).raw(" &middot; ")
-        .text(e.task->dataset_id).raw("</span>");
+    w.raw("<span class=\"task-name\">")
+        .text(e.task_name.empty() ? e.task->task_id : e.task_name)
+        .raw("</span> <span class=\"sub\">")
+        .raw(to_string(e.task->kind))
+        .raw(" &middot; ")
+        .text(e.task->dataset_id)
+        .raw("</span>");
   }
   w.raw("</td><td class=\"fields\">");
   bool first = true;
@@ -309,12 +373,23 @@ std::string html_escape(std::string_view s) {
   out.reserve(s.size() + s.size() / 8);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -334,8 +409,9 @@ std::string render_status_page(const status_page_input& in) {
   writer w;
   w.out.reserve(4096 + in.tasks.size() * 1500 + in.events.size() * 300);
 
-  w.raw("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
+  w.raw(
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">");
   if (in.refresh.count() > 0)
     w.raw("<meta http-equiv=\"refresh\" content=\"").num(in.refresh.count()).raw("\">");
   w.raw("<title>labelwatch</title><style>").raw(k_css).raw("</style></head><body>");
@@ -349,24 +425,35 @@ std::string render_status_page(const status_page_input& in) {
   }
   w.raw("<header><h1>labelwatch</h1><span class=\"meta\">");
   if (!in.health.version.empty()) w.raw("version ").text(in.health.version).raw(" &middot; ");
-  w.raw("updated <time id=\"updated\" datetime=\"").raw(format_rfc3339_ms(now)).raw("\">")
-      .raw(format_rfc3339_ms(now)).raw("</time>");
+  w.raw("updated <time id=\"updated\" datetime=\"")
+      .raw(format_rfc3339_ms(now))
+      .raw("\">")
+      .raw(format_rfc3339_ms(now))
+      .raw("</time>");
   if (in.health.started) {
-    w.raw(" &middot; up ").text(format_age(std::chrono::duration_cast<milliseconds>(now - *in.health.started)));
+    w.raw(" &middot; up ")
+        .text(format_age(std::chrono::duration_cast<milliseconds>(now - *in.health.started)));
   }
   w.raw("</span></header><main>");
 
   const auto ready = evaluate_readiness(in.health);
-  w.raw("<p id=\"health\" data-ready=\"").raw(ready.ok ? "true" : "false").raw("\">")
+  w.raw("<p id=\"health\" data-ready=\"")
+      .raw(ready.ok ? "true" : "false")
+      .raw("\">")
       .text(ready.ok ? "Ready: watching " + std::to_string(in.tasks.size()) + " tasks."
                      : ready.reason)
       .raw("</p>");
 
-  w.raw("<ul class=\"summary\" id=\"summary\">"
-        "<li><span class=\"n\" id=\"count-tasks\">").num(static_cast<std::int64_t>(in.tasks.size()))
-      .raw("</span> tasks</li><li><span class=\"n\" id=\"count-active\">").num(static_cast<std::int64_t>(active))
-      .raw("</span> active</li><li><span class=\"n\" id=\"count-stalled\">").num(static_cast<std::int64_t>(stalled))
-      .raw("</span> stalled</li><li><span class=\"n\" id=\"count-failed\">").num(static_cast<std::int64_t>(failed))
+  w.raw(
+       "<ul class=\"summary\" id=\"summary\">"
+       "<li><span class=\"n\" id=\"count-tasks\">")
+      .num(static_cast<std::int64_t>(in.tasks.size()))
+      .raw("</span> tasks</li><li><span class=\"n\" id=\"count-active\">")
+      .num(static_cast<std::int64_t>(active))
+      .raw("</span> active</li><li><span class=\"n\" id=\"count-stalled\">")
+      .num(static_cast<std::int64_t>(stalled))
+      .raw("</span> stalled</li><li><span class=\"n\" id=\"count-failed\">")
+      .num(static_cast<std::int64_t>(failed))
       .raw("</span> failed</li></ul>");
 
   // Tasks by dataset; inside a dataset problems first, then by kind and name.
@@ -380,29 +467,37 @@ std::string render_status_page(const status_page_input& in) {
       if (a->task_name != b->task_name) return a->task_name < b->task_name;
       return a->task_id < b->task_id;
     });
-    w.raw("<section class=\"dataset\" id=\"dataset-").text(id_fragment(dataset))
-        .raw("\" data-dataset-id=\"").text(dataset).raw("\"><h2>Dataset <code>").text(dataset)
-        .raw("</code><span class=\"sub\">").num(static_cast<std::int64_t>(tasks.size()))
-        .raw(tasks.size() == 1 ? " task" : " tasks").raw("</span></h2>"
-        "<table class=\"tasks\"><thead><tr><th>Task</th><th>Status</th><th>Progress</th>"
-        "<th>Samples</th><th>Acceptance</th><th>Last read</th></tr></thead><tbody>");
+    w.raw("<section class=\"dataset\" id=\"dataset-")
+        .text(id_fragment(dataset))
+        .raw("\" data-dataset-id=\"")
+        .text(dataset)
+        .raw("\"><h2>Dataset <code>")
+        .text(dataset)
+        .raw("</code><span class=\"sub\">")
+        .num(static_cast<std::int64_t>(tasks.size()))
+        .raw(tasks.size() == 1 ? " task" : " tasks")
+        .raw(
+            "</span></h2>"
+            "<table class=\"tasks\"><thead><tr><th>Task</th><th>Status</th><th>Progress</th>"
+            "<th>Samples</th><th>Acceptance</th><th>Last read</th></tr></thead><tbody>");
     for (const auto* t : tasks) render_task(w, *t, now);
     w.raw("</tbody></table></section>");
   }
 
   // Events
-  w.raw("<section class=\"dataset\" id=\"recent-events\"><h2>Latest events<span class=\"sub\">"
-        "newest first</span></h2>");
+  w.raw(
+      "<section class=\"dataset\" id=\"recent-events\"><h2>Latest events<span class=\"sub\">"
+      "newest first</span></h2>");
   if (in.events.empty()) {
     w.raw("<p class=\"empty\">No events yet.</p>");
   }
   w.raw("<table id=\"events\"><tbody>");
   for (const auto* e : in.events) render_event(w, *e);
-  w.raw("</tbody></table></section></main><footer>Metrics: <a href=\"/metrics\">/metrics</a>"
-        " &middot; JSON: <a href=\"/api/v1/tasks\">/api/v1/tasks</a>, "
-        "<a href=\"/api/v1/events\">/api/v1/events</a>");
-  if (in.refresh.count() > 0)
-    w.raw(" &middot; refreshes every ").num(in.refresh.count()).raw("s");
+  w.raw(
+      "</tbody></table></section></main><footer>Metrics: <a href=\"/metrics\">/metrics</a>"
+      " &middot; JSON: <a href=\"/api/v1/tasks\">/api/v1/tasks</a>, "
+      "<a href=\"/api/v1/events\">/api/v1/events</a>");
+  if (in.refresh.count() > 0) w.raw(" &middot; refreshes every ").num(in.refresh.count()).raw("s");
   w.raw("</footer></body></html>\n");
   return std::move(w.out);
 }

@@ -35,8 +35,9 @@ task_view make_task_view(const task_key& key, const modelarts::auto_task& t) {
   if (t.progress && std::isfinite(*t.progress))
     v.progress_ratio = std::clamp(*t.progress / 100.0, 0.0, 1.0);
   const auto* r = t.result ? &*t.result : nullptr;
-  add_count(v.samples, "total",
-            t.total_sample_count ? t.total_sample_count : (r ? r->total_sample_count : std::nullopt));
+  add_count(
+      v.samples, "total",
+      t.total_sample_count ? t.total_sample_count : (r ? r->total_sample_count : std::nullopt));
   add_count(v.samples, "annotated",
             t.annotated_sample_count ? t.annotated_sample_count
                                      : (r ? r->annotated_sample_count : std::nullopt));
@@ -64,8 +65,7 @@ task_view make_task_view(const task_key& key, const modelarts::workforce_task& t
     // A team task's progress: the share of samples no longer waiting for a labeler.
     if (s.total_sample_count && *s.total_sample_count > 0 && s.unannotated_sample_count) {
       const double done = static_cast<double>(*s.total_sample_count - *s.unannotated_sample_count);
-      v.progress_ratio =
-          std::clamp(done / static_cast<double>(*s.total_sample_count), 0.0, 1.0);
+      v.progress_ratio = std::clamp(done / static_cast<double>(*s.total_sample_count), 0.0, 1.0);
     }
   }
   if (t.checking && t.checking->checking_stats) {
@@ -87,8 +87,7 @@ task_view make_task_view(const task_key& key, const modelarts::workforce_task& t
 check_result evaluate_liveness(const health_view& h) {
   if (!h.last_loop_turn) return {false, "event loop has not completed a turn yet"};
   const auto quiet = h.now - *h.last_loop_turn;
-  if (quiet > h.loop_stall_after)
-    return {false, "event loop stalled for " + format_age(quiet)};
+  if (quiet > h.loop_stall_after) return {false, "event loop stalled for " + format_age(quiet)};
   return {true, "ok"};
 }
 

@@ -47,9 +47,7 @@ struct task_view {
   bool stalled = false;
 
   std::string_view status() const noexcept { return status_name(kind, status_code); }
-  bool failed() const noexcept {
-    return kind == task_kind::auto_labeling && status_code == 2;
-  }
+  bool failed() const noexcept { return kind == task_kind::auto_labeling && status_code == 2; }
 };
 
 // The snapshot-derived fields of a task view (identity, status, progress, counts,

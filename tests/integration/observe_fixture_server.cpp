@@ -18,6 +18,7 @@
 
 #include "../unit/observe/fixtures.hpp"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -25,7 +26,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
-#include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
@@ -65,7 +65,10 @@ class scenario final : public observe::state_source {
     tracked a{fx::auto_key(), fx::seed_auto_task(), {}, now};
     add(a);
 
-    tracked bad{fx::auto_key("ds-quality", "failedTask0001"), fx::seed_auto_task(), {}, now - std::chrono::hours(2)};
+    tracked bad{fx::auto_key("ds-quality", "failedTask0001"),
+                fx::seed_auto_task(),
+                {},
+                now - std::chrono::hours(2)};
     bad.auto_doc.task_name = "<script>alert(1)</script>";
     bad.auto_doc.status_code = 2;
     bad.auto_doc.progress = 37.0;
@@ -73,10 +76,14 @@ class scenario final : public observe::state_source {
     bad.auto_doc.error_msg = "training job failed: <out of memory> & \"quota\"";
     add(bad);
 
-    tracked wf{fx::workforce_key(), {}, fx::accepting_workforce_task(), now - std::chrono::minutes(42)};
+    tracked wf{
+        fx::workforce_key(), {}, fx::accepting_workforce_task(), now - std::chrono::minutes(42)};
     add(wf);
 
-    tracked st{fx::workforce_key("ds-quality", "stalledTeam01"), {}, fx::seed_workforce_task(), now - std::chrono::hours(5)};
+    tracked st{fx::workforce_key("ds-quality", "stalledTeam01"),
+               {},
+               fx::seed_workforce_task(),
+               now - std::chrono::hours(5)};
     st.wf_doc.task_name = "team 'quality' & review";
     st.stalled = true;
     st.last_error = "timeout after 10s (get_workforce_task)";
@@ -112,7 +119,8 @@ class scenario final : public observe::state_source {
         m_.count_transition(task_kind::auto_labeling, 1, 3);
         events_.publish(e);
       } else {
-        auto e = make_task_event(now, event_level::info, "task_progress", a.key, a.auto_doc.task_name);
+        auto e =
+            make_task_event(now, event_level::info, "task_progress", a.key, a.auto_doc.task_name);
         e.fields["progress"] = *a.auto_doc.progress;
         events_.publish(e);
       }
@@ -156,7 +164,8 @@ class scenario final : public observe::state_source {
   void add(tracked t) { tasks_.push_back(std::move(t)); }
 
   void publish(const tracked& t) {
-    const auto& name = t.key.kind == task_kind::auto_labeling ? t.auto_doc.task_name : t.wf_doc.task_name;
+    const auto& name =
+        t.key.kind == task_kind::auto_labeling ? t.auto_doc.task_name : t.wf_doc.task_name;
     auto e = make_task_event(t.since, event_level::info, "task_discovered", t.key, name);
     events_.publish(e);
     if (t.stalled) {

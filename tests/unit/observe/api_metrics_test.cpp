@@ -27,18 +27,20 @@ TEST(api_metrics, counts_requests_by_status_or_error_class) {
   as_observer.on_request(modelarts::operation::get_auto_task, 0, errc::body_too_large, 1ms);
   as_observer.on_request(modelarts::operation::get_auto_task, 200, errc::decode, 3ms);
   as_observer.on_token(from_unix_ms(1606270800500));
-  EXPECT_THAT(lines(m.serialize()), IsSupersetOf(std::vector<std::string>{
-      R"(labelwatch_api_requests_total{code="200",operation="get_workforce_task"} 1)",
-      R"(labelwatch_api_requests_total{code="429",operation="get_workforce_task"} 1)",
-      R"(labelwatch_api_requests_total{code="timeout",operation="get_auto_task"} 1)",
-      R"(labelwatch_api_requests_total{code="body_too_large",operation="get_auto_task"} 1)",
-      R"(labelwatch_api_requests_total{code="200",operation="get_auto_task"} 1)",
-      R"(labelwatch_api_request_duration_seconds_count{operation="get_auto_task"} 3)",
-      R"(labelwatch_api_request_duration_seconds_sum{operation="get_auto_task"} 10.004)",
-      R"(labelwatch_api_request_duration_seconds_bucket{operation="get_workforce_task",le="0.005"} 1)",
-      R"(labelwatch_api_request_duration_seconds_bucket{operation="get_workforce_task",le="0.025"} 2)",
-      "labelwatch_auth_token_expiry_timestamp_seconds 1606270800.5",
-  }));
+  EXPECT_THAT(
+      lines(m.serialize()),
+      IsSupersetOf(std::vector<std::string>{
+          R"(labelwatch_api_requests_total{code="200",operation="get_workforce_task"} 1)",
+          R"(labelwatch_api_requests_total{code="429",operation="get_workforce_task"} 1)",
+          R"(labelwatch_api_requests_total{code="timeout",operation="get_auto_task"} 1)",
+          R"(labelwatch_api_requests_total{code="body_too_large",operation="get_auto_task"} 1)",
+          R"(labelwatch_api_requests_total{code="200",operation="get_auto_task"} 1)",
+          R"(labelwatch_api_request_duration_seconds_count{operation="get_auto_task"} 3)",
+          R"(labelwatch_api_request_duration_seconds_sum{operation="get_auto_task"} 10.004)",
+          R"(labelwatch_api_request_duration_seconds_bucket{operation="get_workforce_task",le="0.005"} 1)",
+          R"(labelwatch_api_request_duration_seconds_bucket{operation="get_workforce_task",le="0.025"} 2)",
+          "labelwatch_auth_token_expiry_timestamp_seconds 1606270800.5",
+      }));
   // The labels agree with the client's own definition of the code label.
   EXPECT_EQ(modelarts::request_code_label(0, errc::body_too_large), "body_too_large");
   EXPECT_EQ(modelarts::request_code_label(429, errc::throttled), "429");

@@ -1,8 +1,8 @@
 #include "observe/events.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 event task_event(int i) {
-  auto e = make_task_event(from_unix_ms(1606184400278 + i), event_level::warning,
-                           "task_stalled", task_key{task_kind::workforce, "ds1", "t1"},
+  auto e = make_task_event(from_unix_ms(1606184400278 + i), event_level::warning, "task_stalled",
+                           task_key{task_kind::workforce, "ds1", "t1"},
                            "name with \"quotes\" and\nnewline");
   e.fields["i"] = i;
   return e;
@@ -54,7 +54,9 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-void publish_to(event_sink& s, const event& e) { s.deliver(e, e.to_json_line()); }
+void publish_to(event_sink& s, const event& e) {
+  s.deliver(e, e.to_json_line());
+}
 
 }  // namespace
 
@@ -63,7 +65,8 @@ TEST(file_sink, writes_one_complete_json_object_per_line) {
   const auto path = d.path / "events.jsonl";
   auto sink = file_sink::open(path.string());
   ASSERT_TRUE(sink) << sink.error().message;
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE((*sink)->deliver(task_event(i), task_event(i).to_json_line()));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_TRUE((*sink)->deliver(task_event(i), task_event(i).to_json_line()));
 
   const auto text = read_file(path);
   ASSERT_FALSE(text.empty());
@@ -148,7 +151,8 @@ TEST(stream_sink, writes_whole_lines_to_a_pipe) {
   ::close(fds[1]);
   std::string got;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   EXPECT_EQ(got, task_event(1).to_json_line() + "\n" + task_event(2).to_json_line() + "\n");
 }
@@ -179,7 +183,8 @@ TEST(stream_sink, stalled_reader_costs_a_bounded_wait_and_a_counted_drop) {
   ::close(fds[1]);
   std::string got;
   char buf[4096];
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
   ::close(fds[0]);
   EXPECT_EQ(got, task_event(2).to_json_line() + "\n");
 }
@@ -194,19 +199,19 @@ TEST(journal, priority_follows_syslog_levels) {
 TEST(journal, fields_of_a_task_event) {
   const auto e = task_event(7);
   const auto line = e.to_json_line();
-  EXPECT_THAT(journal_fields(e, line, "labelwatchd"),
-              ElementsAre("MESSAGE=" + line, "PRIORITY=4", "SYSLOG_IDENTIFIER=labelwatchd",
-                          "EVENT=task_stalled", "TASK_KIND=workforce", "DATASET_ID=ds1",
-                          "TASK_ID=t1"));
+  EXPECT_THAT(
+      journal_fields(e, line, "labelwatchd"),
+      ElementsAre("MESSAGE=" + line, "PRIORITY=4", "SYSLOG_IDENTIFIER=labelwatchd",
+                  "EVENT=task_stalled", "TASK_KIND=workforce", "DATASET_ID=ds1", "TASK_ID=t1"));
 }
 
 TEST(journal, fields_of_a_non_task_event) {
   event e;
   e.name = "config_reloaded";
   e.level = event_level::info;
-  EXPECT_THAT(journal_fields(e, "{}", "x"),
-              ElementsAre("MESSAGE={}", "PRIORITY=6", "SYSLOG_IDENTIFIER=x",
-                          "EVENT=config_reloaded"));
+  EXPECT_THAT(
+      journal_fields(e, "{}", "x"),
+      ElementsAre("MESSAGE={}", "PRIORITY=6", "SYSLOG_IDENTIFIER=x", "EVENT=config_reloaded"));
 }
 
 TEST(journal, sending_without_journald_is_silent) {

@@ -2,11 +2,11 @@
 
 #include "fixtures.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <zlib.h>
+#include <boost/json/parse.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -54,9 +54,9 @@ std::string inflate_gzip(const std::string& in) {
 
 std::string b64(std::string_view s) {
   std::string out(4 * ((s.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -78,7 +78,8 @@ class endpoints : public ::testing::Test {
     w.last_error_at = k_now - 1min;
     state.task_list.push_back(w);
     m.update_auto_task(fx::auto_key(), fx::seed_auto_task(), k_now, k_now);
-    m.update_workforce_task(fx::workforce_key(), fx::accepting_workforce_task(), k_now, k_now, false);
+    m.update_workforce_task(fx::workforce_key(), fx::accepting_workforce_task(), k_now, k_now,
+                            false);
     for (int i = 1; i <= 30; ++i) {
       auto e = make_task_event(k_now + std::chrono::seconds(i), event_level::info, "task_progress",
                                fx::auto_key(), "auto-label-cars");
@@ -119,7 +120,8 @@ TEST_F(endpoints, other_methods_are_405_with_allow) {
 }
 
 TEST_F(endpoints, head_is_get_without_body) {
-  for (auto target : {"/metrics", "/", "/healthz", "/api/v1/tasks", "/api/v1/events?limit=3", "/nope"}) {
+  for (auto target :
+       {"/metrics", "/", "/healthz", "/api/v1/tasks", "/api/v1/events?limit=3", "/nope"}) {
     const auto g = get(target);
     const auto h = get(target, "HEAD");
     EXPECT_EQ(h.status, g.status) << target;
@@ -257,14 +259,15 @@ TEST_F(endpoints, events_default_and_limit) {
 
 TEST_F(endpoints, bad_events_limit_is_400_with_a_message) {
   options.events_max_limit = 500;
-  for (auto q : {"limit=0", "limit=-1", "limit=abc", "limit=", "limit", "limit=501",
-                 "limit=5x", "limit=1e3", "limit=99999999999999999999999"}) {
+  for (auto q : {"limit=0", "limit=-1", "limit=abc", "limit=", "limit", "limit=501", "limit=5x",
+                 "limit=1e3", "limit=99999999999999999999999"}) {
     const auto r = get(std::string("/api/v1/events?") + q);
     EXPECT_EQ(r.status, 400u) << q;
     EXPECT_EQ(r.header("Content-Type"), "application/json");
     const auto v = boost::json::parse(r.body);
     EXPECT_THAT(std::string(v.at("error").as_string()),
-                StartsWith("limit must be an integer from 1 to 500, got \"")) << q;
+                StartsWith("limit must be an integer from 1 to 500, got \""))
+        << q;
   }
   EXPECT_EQ(get("/api/v1/events?limit=500").status, 200u);
   EXPECT_EQ(get("/api/v1/events?limit=1").status, 200u);
@@ -279,7 +282,8 @@ TEST(parse_events_limit, cases) {
   EXPECT_FALSE(parse_events_limit("limit=%31", 100, 1000, err));
   EXPECT_EQ(err, "limit must be an integer from 1 to 1000, got \"%31\"");
   EXPECT_FALSE(parse_events_limit("limit=" + std::string(100, '9'), 100, 1000, err));
-  EXPECT_EQ(err, "limit must be an integer from 1 to 1000, got \"" + std::string(32, '9') + "...\"");
+  EXPECT_EQ(err,
+            "limit must be an integer from 1 to 1000, got \"" + std::string(32, '9') + "...\"");
 }
 
 TEST_F(endpoints, status_page_headers_and_content) {
@@ -325,8 +329,8 @@ namespace {
 struct temp_file {
   fs::path path;
   explicit temp_file(const std::string& content) {
-    path = fs::temp_directory_path() / ("lw-pass-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("lw-pass-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::ofstream(path, std::ios::binary) << content;
   }
   ~temp_file() { fs::remove(path); }
@@ -373,5 +377,6 @@ TEST(load_basic_auth, errors_name_the_file) {
   s.basic_auth_password_file = empty.path.string();
   r = load_basic_auth(s);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "[server] basic_auth_password_file is set but basic_auth_user is not");
+  EXPECT_EQ(r.error().message,
+            "[server] basic_auth_password_file is set but basic_auth_user is not");
 }

@@ -55,7 +55,8 @@ TEST(status_page, user_strings_are_escaped_everywhere) {
   t.last_error = "<iframe>";
   t.last_error_at = k_now;
   in.tasks.push_back(t);
-  auto e = make_task_event(k_now, event_level::error, "task_status_changed", task_key{task_kind::auto_labeling, "ds\"'&<x>", "id<script>"},
+  auto e = make_task_event(k_now, event_level::error, "task_status_changed",
+                           task_key{task_kind::auto_labeling, "ds\"'&<x>", "id<script>"},
                            "<script>alert(3)</script>");
   e.fields["error_msg"] = "<svg onload=alert(4)>";
   e.fields["<k>"] = 1;
@@ -160,7 +161,8 @@ TEST(status_page, progress_never_rounds_up_to_done) {
 TEST(status_page, team_task_breakdown_and_acceptance) {
   auto in = base_input();
   in.tasks.push_back(make_task_view(fx::workforce_key(), fx::accepting_workforce_task()));
-  const auto r = row(render_status_page(in), "task-workforce-WxCREuCkBSAlQr9xrde-iYZx7gScPUozOXner9k");
+  const auto r =
+      row(render_status_page(in), "task-workforce-WxCREuCkBSAlQr9xrde-iYZx7gScPUozOXner9k");
   for (const char* s : {"total", "unannotated", "unreviewed", "uncheck", "sampled", "rejected",
                         "accepted", "auto_annotation"}) {
     EXPECT_THAT(r, HasSubstr(std::string("<dd data-state=\"") + s + "\">")) << s;
@@ -214,8 +216,10 @@ TEST(status_page, health_banner) {
 
 TEST(status_page, latest_events_newest_first) {
   auto in = base_input();
-  auto e1 = make_task_event(k_now - 1min, event_level::warning, "task_stalled", fx::auto_key(), "cars");
-  auto e2 = make_task_event(k_now, event_level::info, "task_status_changed", fx::auto_key(), "cars");
+  auto e1 =
+      make_task_event(k_now - 1min, event_level::warning, "task_stalled", fx::auto_key(), "cars");
+  auto e2 =
+      make_task_event(k_now, event_level::info, "task_status_changed", fx::auto_key(), "cars");
   e2.fields["from"] = "running";
   e2.fields["to"] = "succeeded";
   e2.fields["progress"] = 70.0;

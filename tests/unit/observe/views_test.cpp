@@ -39,13 +39,13 @@ TEST(task_view, failed_auto_task_keeps_the_api_error) {
 TEST(task_view, from_workforce_task_with_acceptance) {
   const auto v = make_task_view(fx::workforce_key(), fx::accepting_workforce_task());
   EXPECT_EQ(v.status(), "accepting");
-  EXPECT_THAT(v.samples, ElementsAre(Pair("total", 317), Pair("unannotated", 310),
-                                     Pair("unreviewed", 0), Pair("uncheck", 0), Pair("sampled", 0),
-                                     Pair("rejected", 0), Pair("accepted", 7),
-                                     Pair("auto_annotation", 0)));
-  EXPECT_THAT(v.acceptance, ElementsAre(Pair("sampled", 63), Pair("checked", 50),
-                                        Pair("accepted", 48), Pair("rejected", 2),
-                                        Pair("unchecked", 13)));
+  EXPECT_THAT(v.samples,
+              ElementsAre(Pair("total", 317), Pair("unannotated", 310), Pair("unreviewed", 0),
+                          Pair("uncheck", 0), Pair("sampled", 0), Pair("rejected", 0),
+                          Pair("accepted", 7), Pair("auto_annotation", 0)));
+  EXPECT_THAT(v.acceptance,
+              ElementsAre(Pair("sampled", 63), Pair("checked", 50), Pair("accepted", 48),
+                          Pair("rejected", 2), Pair("unchecked", 13)));
   ASSERT_TRUE(v.progress_ratio);
   EXPECT_DOUBLE_EQ(*v.progress_ratio, 7.0 / 317.0);
   EXPECT_DOUBLE_EQ(*v.acceptance_pass_rate, 0.96);
