@@ -384,14 +384,16 @@ net::awaitable<void> engine::discover(const due_job& job, modelarts::api_client&
   std::vector<std::string> ids;
   std::optional<modelarts::api_error> failure;
   if (kind == task_kind::auto_labeling) {
-    auto r = co_await api.list_all_auto_tasks(dataset);
+    // Named arguments: gcc 12 mishandles class prvalues (defaults included) in co_await.
+    const std::string type;
+    auto r = co_await api.list_all_auto_tasks(dataset, type, 0);
     if (r) {
       for (const auto& t : *r) ids.push_back(t.task_id);
     } else {
       failure = r.error();
     }
   } else {
-    auto r = co_await api.list_all_workforce_tasks(dataset);
+    auto r = co_await api.list_all_workforce_tasks(dataset, 0);
     if (r) {
       for (const auto& t : *r) ids.push_back(t.task_id);
     } else {

@@ -1,6 +1,8 @@
 // Routing and rendering of labelwatch's HTTP endpoints.
 #include "observe/http_endpoints.hpp"
 
+#include "core/json_text.hpp"
+
 #include "core/crypto.hpp"
 #include "observe/gzip.hpp"
 #include "observe/status_page.hpp"
@@ -343,7 +345,7 @@ http_response http_endpoints::tasks_json() const {
   const auto tasks = state_.tasks();
   arr.reserve(tasks.size());
   for (const auto& t : tasks) arr.push_back(task_to_json(t, now));
-  return make(200, k_json, boost::json::serialize(boost::json::object{{"tasks", std::move(arr)}}));
+  return make(200, k_json, json_text(boost::json::object{{"tasks", std::move(arr)}}));
 }
 
 http_response http_endpoints::events_json(std::string_view query) const {
@@ -351,7 +353,7 @@ http_response http_endpoints::events_json(std::string_view query) const {
   const auto limit =
       parse_events_limit(query, options_.events_default_limit, options_.events_max_limit, error);
   if (!limit)
-    return make(400, k_json, boost::json::serialize(boost::json::object{{"error", error}}));
+    return make(400, k_json, json_text(boost::json::object{{"error", error}}));
   // The ring keeps each event's rendered line: join them instead of re-serialising.
   std::string body = "{\"events\":[";
   bool first = true;

@@ -44,15 +44,6 @@ void remove_optional_objects(json::value& v);
 // Adds unknown members ("x_sim_extra": {...}, "x_sim_note": "...") to every object.
 void add_unknown_fields(json::value& v);
 
-// Compact JSON text. Unlike json::serialize (which prints 10.0 as "1E1"), doubles are
-// written the way the API pages show them: integral values keep one decimal ("10.0"),
-// others use the shortest form that reads back exactly ("0.66"); non-finite numbers
-// become null. Strings that are not valid UTF-8 (bytes echoed from a request) get
-// U+FFFD in place of each bad byte, so the text is always valid JSON.
-std::string to_text(const json::value& v);
-void append_text(std::string& out, const json::value& v);
-
-// The number text to_text() uses for a double.
-std::string format_double(double d);
+// JSON text: core/json_text.hpp (json_text, format_json_double).
 
 }  // namespace labelwatch::sim

@@ -1,4 +1,5 @@
 #include "sim/scenario.hpp"
+#include "core/json_text.hpp"
 
 #include "core/time.hpp"
 #include "sim/document.hpp"
@@ -818,7 +819,7 @@ std::vector<json::object> generate_samples(const sample_generator& g) {
         reasons_text += (reasons_text.empty() ? "" : "-") + std::to_string(r);
       }
     }
-    json::object property{{"@modelarts:hard_coefficient", format_double(coefficient)},
+    json::object property{{"@modelarts:hard_coefficient", format_json_double(coefficient)},
                           {"@modelarts:hard", is_hard ? "true" : "false"}};
     if (is_hard) property["@modelarts:hard_reasons"] = reasons_text;
     const auto file = std::to_string(1597649054631 + static_cast<std::int64_t>(i) * 977) + ".jpg";

@@ -1,4 +1,5 @@
 #include "sim/service.hpp"
+#include "core/json_text.hpp"
 
 #include "auth/signer.hpp"
 #include "sim/document.hpp"
@@ -69,7 +70,7 @@ bool is_gateway_code(std::string_view code) {
 response json_response(int status, const json::value& body) {
   response r;
   r.status = status;
-  r.body = to_text(body);
+  r.body = json_text(body);
   return r;
 }
 
@@ -618,10 +619,10 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
           const char* key = o.contains("task_name")       ? "task_name"
                             : o.contains("sample_status") ? "sample_status"
                                                           : "x_sim_text";
-          // to_text() would repair the bytes, so splice them into the text afterwards.
+          // json_text() would repair the bytes, so splice them into the text afterwards.
           constexpr std::string_view marker = "x-sim-invalid-utf8-marker";
           o[key] = json::string(marker);
-          resp.body = to_text(v);
+          resp.body = json_text(v);
           const auto at = resp.body.find(marker);
           if (at != std::string::npos)
             resp.body.replace(at, marker.size(), "bad\xff\xfe utf8 \xc3\x28 here");
@@ -645,7 +646,7 @@ response service::apply_fault(const fault_spec& f, const routed& rt, const reque
               for (auto& t : tasks->as_array())
                 if (t.is_object()) t.as_object()["status"] = f.status_code;
           }
-          resp.body = to_text(v);
+          resp.body = json_text(v);
           break;
         }
         default:

@@ -1,4 +1,5 @@
 #include "sim_checks.hpp"
+#include "core/json_text.hpp"
 
 #include "sim/document.hpp"
 #include "sim/service.hpp"
@@ -95,12 +96,12 @@ void check_sim_scenario(std::string_view data) {
   for (const auto dt : {0, 1'000, 90'000, 3'600'000}) {
     const auto now = t0 + std::chrono::milliseconds(dt);
     for (std::size_t i = 0; i < w.task_count(); ++i) {
-      const auto doc = sim::to_text(w.render(i, now));
+      const auto doc = json_text(w.render(i, now));
       expect(valid_json(doc), "a rendered task is not valid JSON: " + doc.substr(0, 200));
     }
     for (std::size_t d = 0; d < w.dataset_count(); ++d)
-      expect(valid_json(sim::to_text(w.dataset_document(d, now))), "dataset document not JSON");
-    expect(valid_json(sim::to_text(w.datasets_view(now))), "view not JSON");
+      expect(valid_json(json_text(w.dataset_document(d, now))), "dataset document not JSON");
+    expect(valid_json(json_text(w.datasets_view(now))), "view not JSON");
   }
 }
 

@@ -1,4 +1,5 @@
 #include "sim/document.hpp"
+#include "core/json_text.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -52,14 +53,14 @@ TEST(document, interpolate_reaches_target_only_at_one) {
 TEST(document, numbers_to_strings_recursively) {
   json::value v = json::parse(R"({"a":317,"b":10.0,"c":[0.66,{"d":-1}],"e":"x","f":true})");
   sim::numbers_to_strings(v);
-  EXPECT_EQ(sim::to_text(v), R"({"a":"317","b":"10.0","c":["0.66",{"d":"-1"}],"e":"x","f":true})");
+  EXPECT_EQ(labelwatch::json_text(v), R"({"a":"317","b":"10.0","c":["0.66",{"d":"-1"}],"e":"x","f":true})");
 }
 
 TEST(document, remove_optional_objects_and_add_unknown_fields) {
   json::value v = json::parse(
       R"({"task_id":"t","result":{"a":1},"config":{},"tasks":[{"sample_stats":{},"x":1}]})");
   sim::remove_optional_objects(v);
-  EXPECT_EQ(sim::to_text(v), R"({"task_id":"t","tasks":[{"x":1}]})");
+  EXPECT_EQ(labelwatch::json_text(v), R"({"task_id":"t","tasks":[{"x":1}]})");
   sim::add_unknown_fields(v);
   const auto& o = v.as_object();
   EXPECT_TRUE(o.contains("x_sim_extra"));
@@ -67,22 +68,22 @@ TEST(document, remove_optional_objects_and_add_unknown_fields) {
 }
 
 TEST(document, to_text_prints_numbers_like_the_api_pages) {
-  EXPECT_EQ(sim::format_double(10.0), "10.0");
-  EXPECT_EQ(sim::format_double(0.0), "0.0");
-  EXPECT_EQ(sim::format_double(0.66), "0.66");
-  EXPECT_EQ(sim::format_double(-2.5), "-2.5");
-  EXPECT_EQ(sim::to_text(
+  EXPECT_EQ(labelwatch::format_json_double(10.0), "10.0");
+  EXPECT_EQ(labelwatch::format_json_double(0.0), "0.0");
+  EXPECT_EQ(labelwatch::format_json_double(0.66), "0.66");
+  EXPECT_EQ(labelwatch::format_json_double(-2.5), "-2.5");
+  EXPECT_EQ(labelwatch::json_text(
                 json::parse(R"({"s":"a\"b\\c\n\u0001","n":null,"i":-3,"u":18446744073709551615})")),
             R"({"s":"a\"b\\c\n\u0001","n":null,"i":-3,"u":18446744073709551615})");
   // Round trip: what we print parses back to the same value.
   const auto v = json::parse(R"({"p":33.33,"q":1e-7,"r":123456789.5})");
-  EXPECT_EQ(json::parse(sim::to_text(v)), v);
+  EXPECT_EQ(json::parse(labelwatch::json_text(v)), v);
 }
 
 TEST(document, to_text_always_writes_valid_utf8) {
   const json::value v = json::string(
       "ok \xc3\xa9 \xe4\xb8\x80 \xf0\x9f\x99\x82 bad \xff \xc3\x28 \xed\xa0\x80 \xe0\x80\xaf end");
-  const auto text = sim::to_text(v);
+  const auto text = labelwatch::json_text(v);
   EXPECT_EQ(
       text,
       "\"ok \xc3\xa9 \xe4\xb8\x80 \xf0\x9f\x99\x82 bad \\ufffd \\ufffd( \\ufffd\\ufffd\\ufffd "
