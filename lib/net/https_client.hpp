@@ -60,6 +60,9 @@ struct client_response {
   unsigned status = 0;
   std::vector<http_header> headers;
   std::string body;
+  // How long the exchange took: from the end of queueing (in-flight slot and rate
+  // limiter) to the last byte of the response.
+  std::chrono::nanoseconds duration{0};
   // The first header called `name` (ASCII case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const noexcept;
 };
@@ -85,6 +88,8 @@ struct transport_error {
   // "certificate verify failed: hostname mismatch", "response body exceeds 16777216
   // bytes", "timed out after 10s while reading the response". Never holds a secret.
   std::string detail;
+  // From the end of queueing to the failure (see client_response::duration).
+  std::chrono::nanoseconds duration{0};
 
   // The request certainly never reached the server: the failure happened before a byte
   // of it was written (setup, resolve, connect, proxy CONNECT, TLS handshake).
