@@ -109,7 +109,8 @@ reply ok_reply(std::string body = R"({"ok":true})") {
 }
 
 handler always_ok() {
-  return [](const net::http_request&, const peer_info&) -> awaitable<reply> { co_return ok_reply(); };
+  return
+      [](const net::http_request&, const peer_info&) -> awaitable<reply> { co_return ok_reply(); };
 }
 
 client_request get(std::string target = "/v2/p/datasets") {
@@ -174,7 +175,7 @@ TEST(https_client, a_reused_connection_closed_by_the_server_is_retried_once_for_
     auto one = get(), two = get();
     auto first = co_await c->send(to, std::move(one));
     auto second = co_await c->send(to, std::move(two));
-    co_return first && second && second->status == 200;
+    co_return first&& second && second->status == 200;
   });
   EXPECT_TRUE(ok);
   EXPECT_EQ(f.requests.load(), 3);
