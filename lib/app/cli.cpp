@@ -173,7 +173,6 @@ int execute(const settings& s, const runner& run, const printer& out, std::ostre
   http_options.max_rate = s.poll.max_rate;
   http_options.ca_file = s.cloud.ca_file;
   http_options.proxy = s.cloud.proxy;
-  http_options.proxy_env = net::read_proxy_environment();
   auto http = net::https_client::create(io.get_executor(), http_options);
   if (!http) {
     err << "labelwatch: " << http.error() << "\n";

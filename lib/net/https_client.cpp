@@ -456,7 +456,7 @@ awaitable<client_result> https_client::impl::send(origin to, client_request requ
   const auto started = steady::now();
   const auto deadline = started + opt.request_timeout;
 
-  auto proxy = select_proxy(opt.proxy, opt.proxy_env, to.scheme, to.host, to.port);
+  auto proxy = select_proxy(opt.proxy, *opt.proxy_env, to.scheme, to.host, to.port);
   if (!proxy) co_return failure(errc::config_invalid, request_phase::setup, proxy.error());
   std::string key = to.to_string();
   if (*proxy) key += " via " + (*proxy)->display;
@@ -529,6 +529,7 @@ boost::system::result<std::unique_ptr<https_client>, std::string> https_client::
   if (!ctx) return {boost::system::in_place_error, ctx.error()};
   if (options.user_agent.empty()) options.user_agent = "labelwatch/" + std::string(version);
   if (options.max_in_flight == 0) options.max_in_flight = 1;
+  if (!options.proxy_env) options.proxy_env = read_proxy_environment();
   auto p = std::make_unique<impl>(std::move(executor), std::move(options), std::move(*ctx));
   return std::unique_ptr<https_client>(new https_client(std::move(p)));
 }

@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,8 +109,10 @@ struct https_client_options {
   // gateways drop idle keep-alive connections after a while; this stays below that).
   milliseconds idle_timeout{std::chrono::seconds{30}};
   std::string ca_file;  // [cloud] ca_file
-  std::string proxy;    // [cloud] proxy; empty: proxy_environment
-  proxy_environment proxy_env;
+  std::string proxy;    // [cloud] proxy; empty: proxy_env
+  // The proxy variables; nullopt (the default): read from the process environment once,
+  // when the client is created. Tests pass their own (an empty one means no proxy).
+  std::optional<proxy_environment> proxy_env;
   std::string user_agent;  // empty: "labelwatch/<version>"
 };
 

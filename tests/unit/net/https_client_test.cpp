@@ -73,6 +73,7 @@ struct tls_server_fixture {
 
   https_client_options options() const {
     https_client_options o;
+    o.proxy_env = proxy_environment{};  // whatever the developer's shell says: direct
     o.ca_file = files.ca_cert.string();
     o.request_timeout = 5s;
     return o;
@@ -300,7 +301,9 @@ TEST(https_client, the_name_in_the_url_is_what_is_verified) {
 
 TEST(https_client, refused_connections_never_reached_the_server) {
   asio::io_context io;
-  auto c = https_client::create(io.get_executor(), {});
+  https_client_options o;
+  o.proxy_env = proxy_environment{};
+  auto c = https_client::create(io.get_executor(), o);
   ASSERT_TRUE(c);
   // A port that was just free: bind, read the port, close.
   std::uint16_t port = 0;
