@@ -36,7 +36,6 @@ boost::system::result<std::shared_ptr<api_stack>, std::string> make_api_stack(
     http_options.rate_burst = std::max(1.0, poll.max_rate);
     http_options.ca_file = cloud.ca_file;
     http_options.proxy = cloud.proxy;
-    http_options.proxy_env = net::read_proxy_environment();
     auto http = net::https_client::create(ex, http_options);
     if (!http) return http.error();
     stack->http = std::move(*http);

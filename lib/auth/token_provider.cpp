@@ -122,9 +122,8 @@ token_provider::request_token() {
         target,
         {{"Content-Type", "application/json;charset=utf8"}, {"Accept", "application/json"}},
         std::string(body.reveal())};
-    const auto t0 = steady::now();
     auto res = co_await http_.send(iam_, std::move(req));
-    const auto took = steady::now() - t0;
+    const auto took = res ? res->duration : res.error().duration;
 
     api_error err;
     bool never_sent = false;

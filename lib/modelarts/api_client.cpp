@@ -124,9 +124,8 @@ net::awaitable<api_result<T>> api_client::call(call_spec spec, const Decode& dec
       req.headers.push_back({"X-Auth-Token", std::string(lease->token.reveal())});
     }
 
-    const auto t0 = steady::now();
     auto res = co_await http_.send(origin_, std::move(req));
-    const auto took = steady::now() - t0;
+    const auto took = res ? res->duration : res.error().duration;
 
     api_error err;
     bool never_sent = false;

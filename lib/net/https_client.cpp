@@ -453,9 +453,10 @@ awaitable<client_result> https_client::impl::send(origin to, client_request requ
     auto [ec] = co_await pause.async_wait(use_tuple);
     if (ec) throw boost::system::system_error(ec, "waiting for the rate limiter");
   }
-  const auto deadline = steady::now() + opt.request_timeout;
+  const auto started = steady::now();
+  const auto deadline = started + opt.request_timeout;
 
-  auto proxy = select_proxy(opt.proxy, opt.proxy_env, to.scheme, to.host, to.port);
+  auto proxy = select_proxy(opt.proxy, *opt.proxy_env, to.scheme, to.host, to.port);
   if (!proxy) co_return failure(errc::config_invalid, request_phase::setup, proxy.error());
   std::string key = to.to_string();
   if (*proxy) key += " via " + (*proxy)->display;
@@ -507,7 +508,14 @@ awaitable<client_result> https_client::impl::send(origin to, client_request requ
     }
     result.emplace(std::move(out.error));
   }
-  co_return std::move(*result);
+  const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - started);
+  if (*result) {
+    (*result)->duration = took;
+    co_return std::move(*result);
+  }
+  auto failed = result->error();  // result::error() returns a copy
+  failed.duration = took;
+  co_return failed;
 }
 
 https_client::https_client(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -521,6 +529,7 @@ boost::system::result<std::unique_ptr<https_client>, std::string> https_client::
   if (!ctx) return {boost::system::in_place_error, ctx.error()};
   if (options.user_agent.empty()) options.user_agent = "labelwatch/" + std::string(version);
   if (options.max_in_flight == 0) options.max_in_flight = 1;
+  if (!options.proxy_env) options.proxy_env = read_proxy_environment();
   auto p = std::make_unique<impl>(std::move(executor), std::move(options), std::move(*ctx));
   return std::unique_ptr<https_client>(new https_client(std::move(p)));
 }

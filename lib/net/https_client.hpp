@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,9 @@ struct client_response {
   unsigned status = 0;
   std::vector<http_header> headers;
   std::string body;
+  // How long the exchange took: from the end of queueing (in-flight slot and rate
+  // limiter) to the last byte of the response.
+  std::chrono::nanoseconds duration{0};
   // The first header called `name` (ASCII case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const noexcept;
 };
@@ -85,6 +89,8 @@ struct transport_error {
   // "certificate verify failed: hostname mismatch", "response body exceeds 16777216
   // bytes", "timed out after 10s while reading the response". Never holds a secret.
   std::string detail;
+  // From the end of queueing to the failure (see client_response::duration).
+  std::chrono::nanoseconds duration{0};
 
   // The request certainly never reached the server: the failure happened before a byte
   // of it was written (setup, resolve, connect, proxy CONNECT, TLS handshake).
@@ -103,8 +109,10 @@ struct https_client_options {
   // gateways drop idle keep-alive connections after a while; this stays below that).
   milliseconds idle_timeout{std::chrono::seconds{30}};
   std::string ca_file;  // [cloud] ca_file
-  std::string proxy;    // [cloud] proxy; empty: proxy_environment
-  proxy_environment proxy_env;
+  std::string proxy;    // [cloud] proxy; empty: proxy_env
+  // The proxy variables; nullopt (the default): read from the process environment once,
+  // when the client is created. Tests pass their own (an empty one means no proxy).
+  std::optional<proxy_environment> proxy_env;
   std::string user_agent;  // empty: "labelwatch/<version>"
 };
 

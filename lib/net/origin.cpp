@@ -28,6 +28,13 @@ std::string origin::host_header() const {
   return h;
 }
 
+bool origin::loopback() const noexcept {
+  if (host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1") return true;
+  // 127.0.0.0/8 as a dotted quad; a name such as 127.example.com has letters.
+  if (!host.starts_with("127.")) return false;
+  return host.find_first_not_of("0123456789.") == std::string::npos;
+}
+
 std::string origin::to_string() const {
   return scheme + "://" + bracketed(host) + ":" + std::to_string(port);
 }
@@ -63,6 +70,8 @@ boost::system::result<endpoint_url, std::string> parse_endpoint_url(std::string_
   } else {
     out.origin.port = out.origin.tls() ? 443 : 80;
   }
+  if (!out.origin.tls() && !out.origin.loopback())
+    return prefix + "plain http is only accepted for a loopback test server; use https://";
   std::string path(u.encoded_path());
   while (!path.empty() && path.back() == '/') path.pop_back();
   out.base_path = std::move(path);

@@ -22,6 +22,9 @@ struct origin {
   std::string host_header() const;
   // "https://host[:port]", for messages and pool keys.
   std::string to_string() const;
+  // localhost, 127.0.0.0/8 or ::1: the only hosts plain http may be used with (a test
+  // server on this machine); anything else would put tokens and data on the wire.
+  bool loopback() const noexcept;
 
   friend bool operator==(const origin&, const origin&) = default;
 };
@@ -34,8 +37,8 @@ struct endpoint_url {
 };
 
 // Parses "https://host[:port][/prefix]". `what` names the setting in error messages
-// ("[cloud] endpoint: ..."). Only http and https are accepted; user info, a query or a
-// fragment are errors.
+// ("[cloud] endpoint: ..."). Only https is accepted, and http for loopback hosts; user
+// info, a query or a fragment are errors.
 boost::system::result<endpoint_url, std::string> parse_endpoint_url(std::string_view url,
                                                                     std::string_view what);
 

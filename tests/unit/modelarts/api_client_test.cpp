@@ -90,6 +90,7 @@ struct fixture {
     sim_origin = net::origin{"https", "127.0.0.1", simulator->info().port};
 
     net::https_client_options ho;
+    ho.proxy_env = net::proxy_environment{};
     ho.ca_file = simulator->info().ca_file.string();
     ho.max_in_flight = 16;
     http = must(net::https_client::create(io.get_executor(), ho));

@@ -73,6 +73,7 @@ struct tls_server_fixture {
 
   https_client_options options() const {
     https_client_options o;
+    o.proxy_env = proxy_environment{};  // whatever the developer's shell says: direct
     o.ca_file = files.ca_cert.string();
     o.request_timeout = 5s;
     return o;
@@ -109,7 +110,8 @@ reply ok_reply(std::string body = R"({"ok":true})") {
 }
 
 handler always_ok() {
-  return [](const net::http_request&, const peer_info&) -> awaitable<reply> { co_return ok_reply(); };
+  return
+      [](const net::http_request&, const peer_info&) -> awaitable<reply> { co_return ok_reply(); };
 }
 
 client_request get(std::string target = "/v2/p/datasets") {
@@ -174,7 +176,7 @@ TEST(https_client, a_reused_connection_closed_by_the_server_is_retried_once_for_
     auto one = get(), two = get();
     auto first = co_await c->send(to, std::move(one));
     auto second = co_await c->send(to, std::move(two));
-    co_return first && second && second->status == 200;
+    co_return first&& second && second->status == 200;
   });
   EXPECT_TRUE(ok);
   EXPECT_EQ(f.requests.load(), 3);
@@ -299,7 +301,9 @@ TEST(https_client, the_name_in_the_url_is_what_is_verified) {
 
 TEST(https_client, refused_connections_never_reached_the_server) {
   asio::io_context io;
-  auto c = https_client::create(io.get_executor(), {});
+  https_client_options o;
+  o.proxy_env = proxy_environment{};
+  auto c = https_client::create(io.get_executor(), o);
   ASSERT_TRUE(c);
   // A port that was just free: bind, read the port, close.
   std::uint16_t port = 0;

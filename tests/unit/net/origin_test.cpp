@@ -37,10 +37,24 @@ TEST(origin, host_header_drops_only_the_default_port) {
 
 TEST(origin, errors_name_the_setting) {
   for (const char* bad : {"", "modelarts.example.com", "ftp://h", "https://u:p@h", "https://h?x=1",
+                          "http://modelarts.example.com", "http://10.0.0.1:8080",
                           "https://h:0", "https://h:70000", "https://"}) {
     auto e = parse_endpoint_url(bad, "[cloud] endpoint");
     ASSERT_FALSE(e) << bad;
     EXPECT_EQ(e.error().rfind("[cloud] endpoint: ", 0), 0u) << e.error();
     EXPECT_EQ(e.error().find(":p@"), std::string::npos);
   }
+}
+
+TEST(origin, plain_http_only_for_loopback) {
+  for (const char* ok : {"http://127.0.0.1:8080", "http://localhost", "http://[::1]:80",
+                         "http://127.1.2.3"}) {
+    auto e = parse_endpoint_url(ok, "x");
+    ASSERT_TRUE(e) << ok;
+    EXPECT_TRUE(e->origin.loopback()) << ok;
+  }
+  EXPECT_FALSE((origin{"https", "127.example.com", 443}).loopback());
+  EXPECT_FALSE((origin{"https", "10.0.0.1", 443}).loopback());
+  EXPECT_NE(parse_endpoint_url("http://example.com", "[cloud] endpoint").error().find("use https"),
+            std::string::npos);
 }
