@@ -113,15 +113,26 @@ void engine::configure(const config::daemon_config& cfg,
     if (!wanted.contains(key)) leaving.push_back(key);
   for (const auto& key : leaving) unwatch(key);
 
-  // Discovery jobs follow the watches.
+  // Discovery and sample-quality jobs follow the watches.
   for (const auto& [dataset, w] : watches_) {
     const auto it = watches.find(dataset);
     if (it == watches.end() || !it->second.discover) {
       scheduler_.remove(job_key::discover(task_kind::auto_labeling, dataset));
       scheduler_.remove(job_key::discover(task_kind::workforce, dataset));
     }
+    if (it == watches.end() || !it->second.sample_quality)
+      scheduler_.remove(job_key::sample_quality(dataset));
   }
   const auto now_m = mono_now();
+  for (const auto& [dataset, w] : watches) {
+    if (!w.sample_quality || !sample_round_) continue;
+    const auto key = job_key::sample_quality(dataset);
+    if (scheduler_.contains(key)) {
+      scheduler_.set_cadence(key, w.sample_quality_interval);
+    } else {
+      scheduler_.add(key, w.sample_quality_interval, now_m);
+    }
+  }
   for (const auto& [dataset, w] : watches) {
     if (!w.discover) continue;
     for (auto kind : {task_kind::auto_labeling, task_kind::workforce}) {
@@ -244,7 +255,7 @@ net::awaitable<void> engine::run_job(due_job job, std::shared_ptr<modelarts::api
     } else if (job.key.type == job_type::discover) {
       co_await discover(job, *api);
     } else {
-      scheduler_.completed(job.key, mono_now(), draw());
+      co_await sample_quality(job, *api);
     }
   } catch (const std::exception& e) {
     // A bug in one job must not stop the others; the job backs off like a failure.
@@ -444,6 +455,21 @@ net::awaitable<void> engine::discover(const due_job& job, modelarts::api_client&
     update_tracked_gauges();
   }
   scheduler_.completed(job.key, now_m, draw());
+}
+
+net::awaitable<void> engine::sample_quality(const due_job& job, modelarts::api_client& api) {
+  const auto w = watches_.find(job.key.task.dataset_id);
+  if (w == watches_.end() || !sample_round_) {
+    scheduler_.completed(job.key, mono_now(), draw());
+    co_return;
+  }
+  const config::watch_config watch = w->second;  // a reload may replace watches_ meanwhile
+  const bool ok = co_await sample_round_(watch, api);
+  if (ok) {
+    scheduler_.completed(job.key, mono_now(), draw());
+  } else {
+    scheduler_.failed(job.key, mono_now(), draw());
+  }
 }
 
 net::awaitable<void> engine::commit_and_emit(tracker_output out) {

@@ -59,6 +59,12 @@ namespace labelwatch::app {
 // hooks in here). Runs on the engine's executor; must not block.
 using workforce_hook = std::function<void(const tracked_task& state)>;
 
+// Runs one sample-quality round of a dataset (issue 10); returns false when the round
+// failed (the job backs off). Set before the first configure(): the engine schedules a
+// round per `[[watch]]` with sample_quality = true, every sample_quality_interval.
+using sample_round = std::function<net::awaitable<bool>(const config::watch_config& watch,
+                                                        modelarts::api_client& api)>;
+
 struct engine_status {
   std::size_t watched_auto = 0;
   std::size_t watched_workforce = 0;
@@ -98,6 +104,7 @@ class engine {
   net::awaitable<bool> drain(milliseconds bound);
 
   void set_workforce_hook(workforce_hook hook) { workforce_hook_ = std::move(hook); }
+  void set_sample_round(sample_round round) { sample_round_ = std::move(round); }
 
   // Polls one task as soon as a slot is free (after an acceptance action, say).
   void poll_soon(const task_key& key);
@@ -115,6 +122,7 @@ class engine {
   net::awaitable<void> run_job(due_job job, std::shared_ptr<modelarts::api_client> api);
   net::awaitable<void> poll_task(const due_job& job, modelarts::api_client& api);
   net::awaitable<void> discover(const due_job& job, modelarts::api_client& api);
+  net::awaitable<void> sample_quality(const due_job& job, modelarts::api_client& api);
   net::awaitable<void> commit_and_emit(tracker_output out);
   void handle_poll_failure(const due_job& job, const modelarts::api_error& err);
   void emit(const event& e);
@@ -157,6 +165,7 @@ class engine {
   std::string last_error_;
   std::optional<sys_time> last_iteration_;
   workforce_hook workforce_hook_;
+  sample_round sample_round_;
 };
 
 }  // namespace labelwatch::app

@@ -36,6 +36,11 @@ Pieces
                                     get/put/post, control(...), journal(...),
                                     arm_fault(...), clear_faults(), patch_task(...),
                                     view(), task(...), issue_token(...), stop()
+    daemon_config(sim, watches,..)  TOML text for labelwatchd watching a Sim
+    Daemon                          a running labelwatchd: start(...), events(...),
+                                    wait_event(...), get(path), metrics(), tasks(),
+                                    restart(), kill(), stop(); its event log file and
+                                    state database survive restarts
 
 Environment (set by ctest): LABELWATCH_BIN_DIR, LABELWATCH_BUILD_DIR, LABELWATCH_SOURCE_DIR.
 LABELWATCH_KEEP_LOGS=1 prints every process log tail at cleanup.
@@ -59,7 +64,8 @@ import urllib.parse
 
 __all__ = [
     "bin_path", "poll_until", "Process", "read_ready_file", "sign_request", "sdk_date",
-    "canonical_request", "Client", "Response", "Sim", "TEST_AK", "TEST_SK", "TEST_PASSWORD",
+    "canonical_request", "Client", "Response", "Sim", "Daemon", "daemon_config", "TEST_AK",
+    "TEST_SK", "TEST_PASSWORD",
 ]
 
 # Test credentials: generated per run, handed to processes through the environment.
@@ -561,3 +567,196 @@ class Sim:
 def _rmtree(path):
     import shutil
     shutil.rmtree(path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------
+# The daemon
+
+
+def _toml_str(s):
+    return json.dumps(str(s))
+
+
+def daemon_config(sim, watches, poll=None, events_log=None, state_path=None,
+                  listen="127.0.0.1:0", extra=""):
+    """TOML for labelwatchd watching `sim` with AK/SK from the environment.
+
+    watches: list of dicts with [[watch]] keys (dataset_id, auto_tasks, workforce_tasks,
+    discover, discover_interval, ...). poll: [poll] keys (durations as strings).
+    """
+    lines = ["[cloud]", f"endpoint = {_toml_str(sim.base_url)}",
+             f"project_id = {_toml_str(sim.project_id)}"]
+    if sim.ca_file:
+        lines.append(f"ca_file = {_toml_str(sim.ca_file)}")
+    lines += ["", "[auth]", f'method = "{sim.auth if sim.auth != "token" else "aksk"}"', ""]
+    lines.append("[poll]")
+    p = {"active_interval": "1s", "idle_interval": "2s", "terminal_interval": "5s",
+         "request_timeout": "5s", "max_rate": 100.0}
+    p.update(poll or {})
+    for k, v in p.items():
+        lines.append(f"{k} = {json.dumps(v)}")
+    for w in watches:
+        lines += ["", "[[watch]]"]
+        for k, v in w.items():
+            lines.append(f"{k} = {json.dumps(v)}")
+    lines += ["", "[server]", f"listen = {_toml_str(listen)}"]
+    if state_path:
+        lines += ["", "[state]", f"path = {_toml_str(state_path)}"]
+    if events_log:
+        lines += ["", "[events]", f"log = {_toml_str(events_log)}"]
+    return "\n".join(lines) + "\n" + extra
+
+
+class Daemon:
+    """A running labelwatchd. Events go to `events_path` (a JSON-lines file that survives
+    restarts, so tests can check a whole run), state to `state_path`.
+
+    Attributes: process, workdir, config_path, events_path, state_path, base_url.
+    """
+
+    @classmethod
+    def start(cls, testcase, sim, watches, poll=None, extra="", workdir=None, env=None,
+              args=(), timeout=30.0, expect_clean_exit=True):
+        if workdir is None:
+            workdir = tempfile.mkdtemp(prefix="lw-daemon-")
+            if testcase is not None:
+                testcase.addCleanup(_rmtree, workdir)
+        d = cls(testcase, workdir, expect_clean_exit)
+        with open(d.config_path, "w") as f:
+            f.write(daemon_config(sim, watches, poll=poll, events_log=d.events_path,
+                                  state_path=d.state_path, extra=extra))
+        d.env = {"HUAWEICLOUD_SDK_AK": sim.ak, "HUAWEICLOUD_SDK_SK": sim.sk,
+                 "HUAWEICLOUD_SDK_PASSWORD": sim.password}
+        d.env.update(env or {})
+        d.args = list(args)
+        d.launch(timeout)
+        return d
+
+    def __init__(self, testcase, workdir, expect_clean_exit=True):
+        self.testcase = testcase
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, "labelwatch.toml")
+        self.events_path = os.path.join(workdir, "events.jsonl")
+        self.state_path = os.path.join(workdir, "state.db")
+        self.expect_clean_exit = expect_clean_exit
+        self.process = None
+        self.base_url = None
+        self.runs = 0
+        self.env = {}
+        self.args = []
+
+    def launch(self, timeout=30.0):
+        """Starts labelwatchd (again) and waits for its daemon_started event."""
+        self.runs += 1
+        seen = len(self.events("daemon_started"))
+        argv = [bin_path("labelwatchd"), "--config", self.config_path] + self.args
+        self.process = Process(argv, self.workdir, f"labelwatchd-{self.runs}", env=self.env,
+                               testcase=self.testcase, expect_clean_exit=self.expect_clean_exit)
+
+        def started():
+            if not self.process.alive():
+                raise AssertionError(f"labelwatchd exited with {self.process.proc.returncode}:"
+                                     f"\n{self.process.log_tail()}")
+            ev = self.events("daemon_started")
+            return ev[seen] if len(ev) > seen else None
+
+        ev = poll_until(started, timeout, what="daemon_started event")
+        self.base_url = ev["listen"]
+        return self
+
+    def events(self, name=None, **match):
+        """Every event logged so far (all runs), optionally filtered by name and fields."""
+        out = []
+        try:
+            with open(self.events_path, "rb") as f:
+                data = f.read().decode()
+        except FileNotFoundError:
+            return out
+        for line in data.splitlines():
+            if not line.strip():
+                continue
+            e = json.loads(line)  # every line must be one complete JSON object
+            if name is not None and e.get("event") != name:
+                continue
+            if all(e.get(k) == v for k, v in match.items()):
+                out.append(e)
+        return out
+
+    def wait_event(self, name, timeout=20.0, count=1, **match):
+        """Waits until `count` events match; returns the last matching one."""
+        def found():
+            if self.process is not None and not self.process.alive():
+                raise AssertionError(f"labelwatchd exited while waiting for {name}:"
+                                     f"\n{self.process.log_tail()}")
+            ev = self.events(name, **match)
+            return ev[count - 1] if len(ev) >= count else None
+        return poll_until(found, timeout, what=f"event {name} {match}")
+
+    def get(self, path, headers=None):
+        c = Client(self.base_url)
+        try:
+            return c.request("GET", path, headers=headers, sign=False)
+        finally:
+            c.close()
+
+    def metrics(self):
+        r = self.get("/metrics")
+        if r.status != 200:
+            raise AssertionError(f"/metrics -> {r.status}")
+        return r.body.decode()
+
+    def metric(self, name, **labels):
+        """The value of one series from /metrics, or None when absent."""
+        for line in self.metrics().splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            head, _, value = line.rpartition(" ")
+            if line.startswith(name + " "):
+                if not labels:
+                    return float(value)
+                continue
+            inner = head[len(name) + 1:-1]
+            got = dict(_parse_labels(inner))
+            if all(got.get(k) == v for k, v in labels.items()):
+                return float(value)
+        return None
+
+    def tasks(self):
+        return self.get("/api/v1/tasks").json()["tasks"]
+
+    def task(self, task_id):
+        for t in self.tasks():
+            if t.get("task_id") == task_id:
+                return t
+        return None
+
+    def kill(self):
+        """SIGKILL, no chance to flush anything."""
+        self.process.expect_clean_exit = False
+        self.process.kill()
+
+    def stop(self, grace=15.0):
+        return self.process.stop(grace)
+
+    def restart(self, timeout=30.0):
+        if self.process is not None and self.process.alive():
+            self.process.stop()
+        return self.launch(timeout)
+
+
+def _parse_labels(inner):
+    i = 0
+    while i < len(inner):
+        eq = inner.index("=", i)
+        key = inner[i:eq].strip().lstrip(",").strip()
+        j = eq + 2  # skip ="
+        val = []
+        while inner[j] != '"':
+            if inner[j] == "\\":
+                j += 1
+            val.append(inner[j])
+            j += 1
+        yield key, "".join(val)
+        i = j + 1
+        if i < len(inner) and inner[i] == ",":
+            i += 1
