@@ -1,18 +1,10 @@
-#include "core/version.hpp"
+// labelwatch: the one-shot CLI. All logic is in lib/app/cli.cpp.
+#include "app/cli.hpp"
 
-#include <CLI/CLI.hpp>
+#include <unistd.h>
 
 #include <iostream>
 
 int main(int argc, char** argv) {
-  CLI::App app{"labelwatch: one-shot ModelArts labeling CLI"};
-  bool show_version = false;
-  app.add_flag("--version", show_version, "Print the version and exit");
-  CLI11_PARSE(app, argc, argv);
-  if (show_version) {
-    std::cout << "labelwatch " << labelwatch::version << "\n";
-    return 0;
-  }
-  std::cerr << "labelwatchd: the CLI is not built yet\n";
-  return 2;
+  return labelwatch::app::run_cli(argc, argv, std::cout, std::cerr, ::isatty(STDOUT_FILENO) == 1);
 }

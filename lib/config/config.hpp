@@ -9,6 +9,8 @@
 #include "core/time.hpp"
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,6 +107,9 @@ struct acceptance_rule {
   acceptance_mode mode = acceptance_mode::dry_run;
   std::vector<std::string> datasets{"*"};
   std::vector<workforce_status> when_status{workforce_status::accepting};
+  // Inclusive bounds on checking_stats.pass_rate (0..1): the rule may act when
+  // min_pass_rate <= pass_rate <= max_pass_rate; an absent bound is unbounded. The
+  // reader's overlap check relies on this reading.
   std::optional<double> min_pass_rate;
   std::optional<double> max_pass_rate;
   std::optional<std::int64_t> min_checked_samples;
@@ -132,6 +137,9 @@ struct daemon_config {
   state_config state;
   events_config events;
   acceptance_config acceptance;
+  // Dotted key ("poll.active_interval", "watch[1]") -> line in `source`, for messages
+  // about the values after parsing (e.g. a referenced file that is missing).
+  std::map<std::string, std::size_t, std::less<>> key_lines;
 };
 
 std::string_view to_string(auth_method m) noexcept;

@@ -1,6 +1,6 @@
 #include "core/event.hpp"
 
-#include <boost/json/serialize.hpp>
+#include "core/json_text.hpp"
 
 namespace labelwatch {
 
@@ -30,7 +30,7 @@ boost::json::object event::to_json() const {
   return o;
 }
 
-std::string event::to_json_line() const { return boost::json::serialize(to_json()); }
+std::string event::to_json_line() const { return json_text(to_json()); }
 
 event make_task_event(sys_time ts, event_level level, std::string name, const task_key& key,
                       std::string task_name) {

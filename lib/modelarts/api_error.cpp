@@ -4,8 +4,20 @@
 
 namespace labelwatch::modelarts {
 
+std::string_view error_kind_name(errc e) noexcept {
+  switch (e) {
+    case errc::body_too_large: return "body_too_large";
+    case errc::config_invalid: return "config_invalid";
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::cancelled: return "cancelled";
+    case errc::store_failed: return "store_failed";
+    default: break;
+  }
+  return reason_name(e);
+}
+
 std::string api_error::summary() const {
-  std::string out(reason_name(kind));
+  std::string out(error_kind_name(kind));
   if (http_status != 0) out += " (HTTP " + std::to_string(http_status) + ")";
   if (!error_code.empty()) out += " " + error_code;
   if (!error_msg.empty()) out += ": " + error_msg;

@@ -25,6 +25,11 @@ struct api_error {
   std::string summary() const;
 };
 
+// The name of an error class: reason_name() for the nine API classes, and for the local
+// failures outside them "body_too_large", "config_invalid", "invalid_argument",
+// "cancelled" (never "other", so a message always says what went wrong).
+std::string_view error_kind_name(errc e) noexcept;
+
 // Error codes that mean "this task does not exist" (documented as HTTP 400).
 bool is_gone_code(std::string_view error_code) noexcept;
 

@@ -1,0 +1,34 @@
+// The `labelwatch` one-shot CLI over the same library the daemon uses:
+//
+//   labelwatch [OPTIONS] get auto-task      --dataset ID --task ID
+//   labelwatch [OPTIONS] get workforce-task --dataset ID --task ID [--label-stats]
+//   labelwatch [OPTIONS] get sample         --dataset ID --sample ID
+//   labelwatch [OPTIONS] list auto-tasks      --dataset ID [--type T]
+//   labelwatch [OPTIONS] list workforce-tasks --dataset ID
+//   labelwatch [OPTIONS] list samples         --dataset ID [--max N] [filters]
+//   labelwatch [OPTIONS] list datasets
+//
+// `list` follows the pagination to the end unless --offset or --limit asks for one page.
+// Connection settings come from `--config PATH` (the daemon's TOML: [cloud], [auth],
+// [poll]) and/or flags, flags winning; credentials are read exactly as the daemon reads
+// them (auth/credentials.hpp). Output: `--output json|table`; by default a table when
+// standard output is a terminal, JSON otherwise. `--help` works on every command.
+//
+// Exit codes: 0 success; 1 the API (or the network) failed, with a message naming the
+// error class, HTTP status, error code and request id; 2 usage or configuration error.
+#pragma once
+
+#include <ostream>
+
+namespace labelwatch::app {
+
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_api_error = 1;
+inline constexpr int k_exit_usage = 2;
+
+// Runs one CLI invocation; all output goes to `out` and `err`. `stdout_is_tty` picks the
+// default output format.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+            bool stdout_is_tty);
+
+}  // namespace labelwatch::app
