@@ -256,7 +256,7 @@ TEST(tracker, failure_carries_the_tasks_error) {
             R"({"ts":"2023-11-14T22:13:25.000Z","level":"error","event":"task_status_changed",)"
             R"("kind":"auto","dataset_id":"ds1","task_id":"a1","task_name":"auto-one",)"
             R"("from":"running","to":"failed","from_code":1,"to_code":2,)"
-            R"("seconds_in_previous":5E0,"error_code":"ModelArts.4354",)"
+            R"("seconds_in_previous":5.0,"error_code":"ModelArts.4354",)"
             R"("error_msg":"Inference failed: no GPU"})");
 }
 
