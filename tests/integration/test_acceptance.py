@@ -13,6 +13,7 @@ import sqlite3
 import tempfile
 import unittest
 
+import cli_util
 import harness
 
 DS = "dsAccept000000001"
@@ -325,6 +326,61 @@ class Acceptance(unittest.TestCase):
         self.assertEqual([(r["state"], r["error_code"], r["http_status"]) for r in rows],
                          [("failed", "ModelArts.4623", 400)])
         self.assertEqual(d.stop(), 0)
+
+
+class AcceptCommand(unittest.TestCase):
+    """`labelwatch accept`: shows, refuses without --yes, sends with it."""
+
+    def setUp(self):
+        self.sim = harness.Sim.start(self, scenario=write_scenario(self, SCENARIO))
+
+    def accept(self, *extra, task=TEAM_A, action="pass_all"):
+        return cli_util.run(self.sim, "--locale", "zh-cn", "accept", "--dataset", DS,
+                            "--task", task, "--action", action, *extra)
+
+    def puts(self):
+        return self.sim.journal(method="PUT", endpoint="acceptance")
+
+    def test_refuses_without_yes_and_shows_the_figures(self):
+        r = self.accept()
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("refusing to act without --yes", r.stderr)
+        plan = r.json()
+        for field, value in (("status", "accepting"), ("checking_task_id", "chkA000000000000001"),
+                             ("pass_rate", 0.98), ("checked_samples", 60), ("sampling_num", 60),
+                             ("action", "pass_all"), ("action_code", 0), ("sent", False)):
+            self.assertEqual(plan[field], value, field)
+        self.assertIn("?locale=zh-cn", plan["request"])
+        self.assertEqual(plan["body"], {"action": 0, "overwrite_last_result": False})
+        r = self.accept("--dry-run", "--yes")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("dry run", r.stderr)
+        self.assertEqual(self.puts(), [])
+        self.assertEqual(self.sim.task_status(TEAM_A), 2)
+
+    def test_yes_sends_one_put_and_reports_the_api_answer(self):
+        r = self.accept("--yes", "--overwrite", action="pass_single")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.json()["result"], "applied")
+        puts = self.puts()
+        self.assertEqual(len(puts), 1)
+        self.assertEqual(json.loads(puts[0]["body"]), {"action": 5, "overwrite_last_result": True})
+        self.assertIn("locale=zh-cn", puts[0]["query"])
+        harness.poll_until(lambda: self.sim.task_status(TEAM_A) in (3, 5), 10, what="syncing")
+
+        # A refused action: exit 1 naming the error code.
+        self.sim.arm_fault(kind="error", endpoint="acceptance", status=400,
+                           error_code="ModelArts.4623", error_msg="Workforce task is checking")
+        r = self.accept("--yes", task=TEAM_B)
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("ModelArts.4623", r.stderr)
+        self.assertEqual(r.json()["sent"], True)
+        self.assertEqual(len(self.puts()), 2)
+
+    def test_unknown_action_is_a_usage_error(self):
+        r = self.accept("--yes", action="approve")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertEqual(self.puts(), [])
 
 
 if __name__ == "__main__":

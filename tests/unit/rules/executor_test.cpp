@@ -225,8 +225,9 @@ struct fixture {
       auto r = co_await http->send(to, std::move(req));
       co_return r ? r->body : std::string();
     });
+    const auto journal = json::parse(body);
     std::vector<json::object> out;
-    for (const auto& e : json::parse(body).at("entries").as_array()) out.push_back(e.as_object());
+    for (const auto& e : journal.at("entries").as_array()) out.push_back(e.as_object());
     return out;
   }
 
