@@ -22,9 +22,13 @@ json::value opt(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-std::string num(double d) { return format_json_double(d); }
+std::string num(double d) {
+  return format_json_double(d);
+}
 
-std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quoted(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
 
 bool usable_ratio(const std::optional<double>& r) {
   return r && std::isfinite(*r) && *r >= 0.0 && *r <= 1.0;
@@ -49,7 +53,8 @@ rule_eval evaluate(const acceptance_rule& rule, const task_figures& f,
   {
     json::array listed;
     for (const auto& d : rule.datasets) listed.emplace_back(d);
-    const bool all = std::find(rule.datasets.begin(), rule.datasets.end(), "*") != rule.datasets.end();
+    const bool all =
+        std::find(rule.datasets.begin(), rule.datasets.end(), "*") != rule.datasets.end();
     const bool held = all || std::find(rule.datasets.begin(), rule.datasets.end(), f.dataset_id) !=
                                  rule.datasets.end();
     out.checks.push_back({"dataset", json::value(f.dataset_id), std::move(listed), held});
@@ -64,12 +69,14 @@ rule_eval evaluate(const acceptance_rule& rule, const task_figures& f,
     }
     const bool held = std::find(rule.when_status.begin(), rule.when_status.end(), f.status) !=
                       rule.when_status.end();
-    out.checks.push_back({"when_status", json::value(to_string(f.status)), std::move(listed), held});
+    out.checks.push_back(
+        {"when_status", json::value(to_string(f.status)), std::move(listed), held});
     if (!held) fail("status " + std::string(to_string(f.status)) + " is not in [" + names + "]");
   }
   if (rule.min_pass_rate) {
     const bool held = usable_ratio(f.pass_rate) && *f.pass_rate >= *rule.min_pass_rate;
-    out.checks.push_back({"min_pass_rate", opt(f.pass_rate), json::value(*rule.min_pass_rate), held});
+    out.checks.push_back(
+        {"min_pass_rate", opt(f.pass_rate), json::value(*rule.min_pass_rate), held});
     if (!held) {
       fail(usable_ratio(f.pass_rate)
                ? "pass_rate " + num(*f.pass_rate) + " < min_pass_rate " + num(*rule.min_pass_rate)
@@ -78,7 +85,8 @@ rule_eval evaluate(const acceptance_rule& rule, const task_figures& f,
   }
   if (rule.max_pass_rate) {
     const bool held = usable_ratio(f.pass_rate) && *f.pass_rate <= *rule.max_pass_rate;
-    out.checks.push_back({"max_pass_rate", opt(f.pass_rate), json::value(*rule.max_pass_rate), held});
+    out.checks.push_back(
+        {"max_pass_rate", opt(f.pass_rate), json::value(*rule.max_pass_rate), held});
     if (!held) {
       fail(usable_ratio(f.pass_rate)
                ? "pass_rate " + num(*f.pass_rate) + " > max_pass_rate " + num(*rule.max_pass_rate)
@@ -103,15 +111,17 @@ rule_eval evaluate(const acceptance_rule& rule, const task_figures& f,
     value["sampling_num"] = opt(f.sampling_num);
     out.checks.push_back({"require_sampling_complete", std::move(value), json::value(true), held});
     if (!held) {
-      fail(known ? "sampling incomplete: checked " + std::to_string(*f.checked) + " of sampling_num " +
-                       std::to_string(*f.sampling_num)
-                 : std::string("sampling progress (checked_sample_count, sampling_num) is not reported"));
+      fail(known ? "sampling incomplete: checked " + std::to_string(*f.checked) +
+                       " of sampling_num " + std::to_string(*f.sampling_num)
+                 : std::string(
+                       "sampling progress (checked_sample_count, sampling_num) is not reported"));
     }
   }
   if (rule.max_conflicts) {
     if (conflicts) {
       const bool held = *conflicts <= *rule.max_conflicts;
-      out.checks.push_back({"max_conflicts", json::value(*conflicts), json::value(*rule.max_conflicts), held});
+      out.checks.push_back(
+          {"max_conflicts", json::value(*conflicts), json::value(*rule.max_conflicts), held});
       if (!held) {
         fail("conflicts " + std::to_string(*conflicts) + " > max_conflicts " +
              std::to_string(*rule.max_conflicts));
@@ -123,7 +133,8 @@ rule_eval evaluate(const acceptance_rule& rule, const task_figures& f,
   return out;
 }
 
-decision decision_of(const acceptance_rule& rule, std::size_t index, std::vector<condition_check> checks) {
+decision decision_of(const acceptance_rule& rule, std::size_t index,
+                     std::vector<condition_check> checks) {
   decision d;
   d.rule = rule.name;
   d.rule_index = index;
@@ -152,21 +163,22 @@ std::optional<std::pair<guard, std::string>> held_back(const acceptance_rule& ru
     const auto since = now - *ledger.last_enforce_action;
     if (since < cfg.task_cooldown) {
       return std::pair{guard::cooldown, "last action on this task " + seconds_text(since) +
-                                            " ago, task_cooldown " + seconds_text(cfg.task_cooldown)};
+                                            " ago, task_cooldown " +
+                                            seconds_text(cfg.task_cooldown)};
     }
   }
   if (ledger.enforce_actions_last_hour >= static_cast<std::int64_t>(cfg.max_actions_per_hour)) {
-    return std::pair{guard::rate_limited,
-                     std::to_string(ledger.enforce_actions_last_hour) +
-                         " actions in the last hour, max_actions_per_hour " +
-                         std::to_string(cfg.max_actions_per_hour)};
+    return std::pair{guard::rate_limited, std::to_string(ledger.enforce_actions_last_hour) +
+                                              " actions in the last hour, max_actions_per_hour " +
+                                              std::to_string(cfg.max_actions_per_hour)};
   }
   return std::nullopt;
 }
 
 std::string misses_text(const std::vector<rule_miss>& misses) {
   std::string out;
-  for (const auto& m : misses) out += (out.empty() ? "" : "; ") + ("rule " + quoted(m.rule) + ": " + m.why);
+  for (const auto& m : misses)
+    out += (out.empty() ? "" : "; ") + ("rule " + quoted(m.rule) + ": " + m.why);
   return out;
 }
 
@@ -195,30 +207,42 @@ task_figures figures_of(const task_key& key, const modelarts::workforce_task& ta
 
 std::string_view to_string(verdict_kind k) noexcept {
   switch (k) {
-    case verdict_kind::none: return "none";
-    case verdict_kind::need_conflicts: return "need_conflicts";
-    case verdict_kind::act: return "act";
-    case verdict_kind::dry_run: return "dry_run";
-    case verdict_kind::skipped: break;
+    case verdict_kind::none:
+      return "none";
+    case verdict_kind::need_conflicts:
+      return "need_conflicts";
+    case verdict_kind::act:
+      return "act";
+    case verdict_kind::dry_run:
+      return "dry_run";
+    case verdict_kind::skipped:
+      break;
   }
   return "skipped";
 }
 
 std::string_view to_string(guard g) noexcept {
   switch (g) {
-    case guard::disabled: return "disabled";
-    case guard::unresolved: return "unresolved";
-    case guard::cooldown: return "cooldown";
-    case guard::rate_limited: break;
+    case guard::disabled:
+      return "disabled";
+    case guard::unresolved:
+      return "unresolved";
+    case guard::cooldown:
+      return "cooldown";
+    case guard::rate_limited:
+      break;
   }
   return "rate_limited";
 }
 
 std::string_view to_string(resolution r) noexcept {
   switch (r) {
-    case resolution::took_effect: return "took_effect";
-    case resolution::not_applied: return "not_applied";
-    case resolution::undetermined: break;
+    case resolution::took_effect:
+      return "took_effect";
+    case resolution::not_applied:
+      return "not_applied";
+    case resolution::undetermined:
+      break;
   }
   return "undetermined";
 }
@@ -248,10 +272,11 @@ verdict decide(const task_key& key, const modelarts::workforce_task& task,
     }
     const auto& live = rule.mode == acceptance_mode::enforce ? ledger.enforce : ledger.dry_run;
     if (live) {
-      v.misses.push_back({rule.name, "already decided: " + std::string(config::to_string(rule.mode)) +
-                                         " ledger entry " + std::to_string(live->id) + " (rule " +
-                                         quoted(live->rule) + ", " + live->state +
-                                         ") for checking task " + v.figures.checking_task_id});
+      v.misses.push_back(
+          {rule.name, "already decided: " + std::string(config::to_string(rule.mode)) +
+                          " ledger entry " + std::to_string(live->id) + " (rule " +
+                          quoted(live->rule) + ", " + live->state + ") for checking task " +
+                          v.figures.checking_task_id});
       continue;
     }
     if (auto g = held_back(rule, acceptance, ledger, now)) {
@@ -320,8 +345,8 @@ json::object explain(const verdict& v) {
 std::string describe(const verdict& v) {
   if (!v.chosen) return "no rule applies: " + v.reason;
   const auto& d = *v.chosen;
-  std::string out = "rule " + quoted(d.rule) + " (" + std::string(config::to_string(d.mode)) + ", " +
-                    std::string(config::to_string(d.action)) + "): checking task " +
+  std::string out = "rule " + quoted(d.rule) + " (" + std::string(config::to_string(d.mode)) +
+                    ", " + std::string(config::to_string(d.action)) + "): checking task " +
                     v.figures.checking_task_id;
   for (const auto& c : d.conditions) {
     out += ", ";
@@ -367,16 +392,17 @@ resolution_verdict judge_open_entry(std::string_view checking_task_id,
   }
   if (now_checking != checking_task_id) {
     return {resolution::took_effect,
-            "the task's checking task is " + (now_checking.empty() ? std::string("gone") : quoted(now_checking)) +
-                " (was " + quoted(checking_task_id) + "), " + status_text};
+            "the task's checking task is " +
+                (now_checking.empty() ? std::string("gone") : quoted(now_checking)) + " (was " +
+                quoted(checking_task_id) + "), " + status_text};
   }
   if (status == workforce_status::accepting) {
-    return {resolution::not_applied,
-            "the task still shows checking task " + quoted(checking_task_id) + " in status accepting"};
+    return {resolution::not_applied, "the task still shows checking task " +
+                                         quoted(checking_task_id) + " in status accepting"};
   }
-  return {resolution::undetermined,
-          "the task shows checking task " + quoted(checking_task_id) + " in " + status_text +
-              ", which neither proves nor disproves the action"};
+  return {resolution::undetermined, "the task shows checking task " + quoted(checking_task_id) +
+                                        " in " + status_text +
+                                        ", which neither proves nor disproves the action"};
 }
 
 }  // namespace labelwatch::rules

@@ -115,7 +115,7 @@ std::string_view to_string(guard g) noexcept;  // "disabled", "unresolved", ...
 
 // One condition of a rule, as checked.
 struct condition_check {
-  std::string condition;    // "dataset", "when_status", "min_pass_rate", ...
+  std::string condition;     // "dataset", "when_status", "min_pass_rate", ...
   boost::json::value value;  // what the task showed (null: unknown)
   boost::json::value bound;  // what the rule asks for
   bool held = false;
@@ -169,14 +169,16 @@ boost::json::object explain(const verdict& v);
 std::string describe(const verdict& v);
 
 // The numeric code of a rule action in PUT .../acceptance/status.
-constexpr int action_code(config::acceptance_action a) noexcept { return static_cast<int>(a); }
+constexpr int action_code(config::acceptance_action a) noexcept {
+  return static_cast<int>(a);
+}
 
 // ---- resolving a ledger entry that a crash or an unanswered request left open ------
 
 enum class resolution : std::uint8_t {
-  took_effect,    // the task shows the action took effect: complete the entry (done)
-  not_applied,    // it certainly did not: the same checking task is still accepting
-  undetermined,   // anything else: mark it unknown and leave it for a person
+  took_effect,   // the task shows the action took effect: complete the entry (done)
+  not_applied,   // it certainly did not: the same checking task is still accepting
+  undetermined,  // anything else: mark it unknown and leave it for a person
 };
 std::string_view to_string(resolution r) noexcept;
 

@@ -8,10 +8,10 @@
 #include "observe/events.hpp"
 #include "observe/metrics.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -67,9 +67,12 @@ task_key workforce_key(const store::ledger_entry& e) {
 
 std::string_view to_string(crash_point p) noexcept {
   switch (p) {
-    case crash_point::none: return "none";
-    case crash_point::after_intent: return "after_intent";
-    case crash_point::after_send: break;
+    case crash_point::none:
+      return "none";
+    case crash_point::after_intent:
+      return "after_intent";
+    case crash_point::after_send:
+      break;
   }
   return "after_send";
 }
@@ -80,14 +83,16 @@ crash_point crash_point_from_env() {
   const std::string_view s(v);
   if (s == "after_intent") return crash_point::after_intent;
   if (s == "after_send") return crash_point::after_send;
-  spdlog::warn("LABELWATCH_TEST_CRASH_POINT={} is not a crash point (after_intent, after_send); "
-               "ignored",
-               s);
+  spdlog::warn(
+      "LABELWATCH_TEST_CRASH_POINT={} is not a crash point (after_intent, after_send); "
+      "ignored",
+      s);
   return crash_point::none;
 }
 
-executor::executor(net::asio::any_io_executor ex, store::state_store& store, observe::metrics& metrics,
-                   observe::event_fanout& events, executor_options options)
+executor::executor(net::asio::any_io_executor ex, store::state_store& store,
+                   observe::metrics& metrics, observe::event_fanout& events,
+                   executor_options options)
     : ex_(ex),
       store_(store),
       metrics_(metrics),
@@ -95,7 +100,8 @@ executor::executor(net::asio::any_io_executor ex, store::state_store& store, obs
       options_(std::move(options)),
       wake_(ex) {
   if (options_.crash != crash_point::none)
-    spdlog::warn("test fault hook armed: the process exits at crash point {}", to_string(options_.crash));
+    spdlog::warn("test fault hook armed: the process exits at crash point {}",
+                 to_string(options_.crash));
 }
 
 executor::~executor() = default;
@@ -107,10 +113,12 @@ sys_time executor::now() const {
 void executor::configure(const config::acceptance_config& acceptance,
                          std::shared_ptr<modelarts::api_client> api) {
   if (cfg_.enabled != acceptance.enabled)
-    spdlog::warn("acceptance actions {}", acceptance.enabled ? "enabled" : "disabled (kill switch)");
+    spdlog::warn("acceptance actions {}",
+                 acceptance.enabled ? "enabled" : "disabled (kill switch)");
   cfg_ = acceptance;
   api_ = std::move(api);
-  for (const auto& r : cfg_.rules) metrics_.declare_acceptance_rule(r.name, config::to_string(r.action));
+  for (const auto& r : cfg_.rules)
+    metrics_.declare_acceptance_rule(r.name, config::to_string(r.action));
   wake_.cancel();
 }
 
@@ -129,8 +137,10 @@ gate_answer executor::ask_gates() const {
 
 void executor::crash_if(crash_point p) const {
   if (options_.crash != p) return;
-  std::fprintf(stderr, "labelwatchd: LABELWATCH_TEST_CRASH_POINT=%s reached: exiting now (test fault hook)\n",
-               std::string(to_string(p)).c_str());
+  std::fprintf(
+      stderr,
+      "labelwatchd: LABELWATCH_TEST_CRASH_POINT=%s reached: exiting now (test fault hook)\n",
+      std::string(to_string(p)).c_str());
   std::fflush(stderr);
   std::_Exit(k_crash_exit_code);
 }
@@ -151,7 +161,11 @@ void executor::on_workforce_state(const tracked_task& state) {
     const std::string checking = doc->checking ? doc->checking->checking_task_id : std::string();
     const auto pre = decide(state.key, *doc, cfg_, ledger_facts{},
                             cached_conflicts(state.key, checking, state.fingerprint), now());
-    if (pre.kind == verdict_kind::none) return;
+    if (pre.kind == verdict_kind::none) {
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("acceptance: {}: {}", to_string(state.key), describe(pre));
+      return;
+    }
   }
   const bool queued = pending_.contains(state.key);
   pending_[state.key] = pending_task{*doc, state.name, state.fingerprint};
@@ -211,17 +225,19 @@ net::awaitable<void> executor::run() {
 net::awaitable<void> executor::recover_at_start() {
   auto unfinished = co_await store_.ledger_unfinished();
   if (!unfinished) {
-    spdlog::error("acceptance: cannot read the ledger's unfinished entries: {}; enforce actions "
-                  "wait until it can be read",
-                  unfinished.error().message);
+    spdlog::error(
+        "acceptance: cannot read the ledger's unfinished entries: {}; enforce actions "
+        "wait until it can be read",
+        unfinished.error().message);
     co_return;
   }
   for (auto& e : *unfinished) {
     if (e.mode != acceptance_mode::enforce) continue;
-    spdlog::warn("acceptance: ledger entry {} ({} of {} for checking task {}) is unfinished ({}): "
-                 "resolving it by reading the task",
-                 e.id, config::to_string(e.action), e.task_id, e.checking_task_id,
-                 store::to_string(e.state));
+    spdlog::warn(
+        "acceptance: ledger entry {} ({} of {} for checking task {}) is unfinished ({}): "
+        "resolving it by reading the task",
+        e.id, config::to_string(e.action), e.task_id, e.checking_task_id,
+        store::to_string(e.state));
     open_[workforce_key(e)].push_back(std::move(e));
   }
   std::vector<task_key> keys;
@@ -238,14 +254,16 @@ net::awaitable<void> executor::recover_at_start() {
       const std::string why = "the task no longer exists (" + r.error().summary() + ")";
       co_await mark_unknown_gone(key, why);
     } else {
-      spdlog::warn("acceptance: cannot read {} to resolve its open ledger entries ({}); they "
-                   "stay open until its next successful poll",
-                   to_string(key), r.error().summary());
+      spdlog::warn(
+          "acceptance: cannot read {} to resolve its open ledger entries ({}); they "
+          "stay open until its next successful poll",
+          to_string(key), r.error().summary());
     }
   }
 }
 
-net::awaitable<void> executor::resolve_open(const task_key& key, const modelarts::workforce_task& doc,
+net::awaitable<void> executor::resolve_open(const task_key& key,
+                                            const modelarts::workforce_task& doc,
                                             const std::string& task_name) {
   auto it = open_.find(key);
   if (it == open_.end()) co_return;
@@ -255,23 +273,29 @@ net::awaitable<void> executor::resolve_open(const task_key& key, const modelarts
     const auto judged = judge_open_entry(e.checking_task_id, doc);
     ledger_state next = ledger_state::unknown;
     switch (judged.outcome) {
-      case resolution::took_effect: next = ledger_state::done; break;
+      case resolution::took_effect:
+        next = ledger_state::done;
+        break;
       // An intent never answered: the action may be decided again. A PUT that failed
       // without a usable answer was reported as failed; it stays failed.
       case resolution::not_applied:
         next = e.state == ledger_state::intent ? ledger_state::not_applied : ledger_state::failed;
         break;
-      case resolution::undetermined: next = ledger_state::unknown; break;
+      case resolution::undetermined:
+        next = ledger_state::unknown;
+        break;
     }
     auto outcome = e.outcome;
-    const std::string how = e.state == ledger_state::intent ? "after an interruption" : "after a PUT without a usable answer";
+    const std::string how = e.state == ledger_state::intent ? "after an interruption"
+                                                            : "after a PUT without a usable answer";
     outcome.message = "resolved " + how + ": " + judged.reason +
                       (outcome.message.empty() ? std::string() : "; earlier: " + outcome.message);
     const auto at = now();
     auto r = co_await store_.ledger_update(e.id, next, outcome, at);
     if (!r && !r.error().retried()) {
       spdlog::error("acceptance: cannot resolve ledger entry {}: {}", e.id, r.error().message);
-      if (r.error().kind == store::error_kind::constraint) settled.push_back(e.id);  // resolved elsewhere
+      if (r.error().kind == store::error_kind::constraint)
+        settled.push_back(e.id);  // resolved elsewhere
       continue;
     }
     settled.push_back(e.id);
@@ -291,7 +315,8 @@ net::awaitable<void> executor::resolve_open(const task_key& key, const modelarts
     ev.fields["status"] = to_string(doc.status());
     ev.fields["status_code"] = doc.status_code;
     if (next == ledger_state::unknown)
-      ev.fields["action_needed"] = "check the task in the ModelArts console and record what happened";
+      ev.fields["action_needed"] =
+          "check the task in the ModelArts console and record what happened";
     events_.publish(ev);
     if (next == ledger_state::unknown) {
       spdlog::error("acceptance: ledger entry {} cannot be resolved ({}); left for a person", e.id,
@@ -318,7 +343,8 @@ net::awaitable<void> executor::resolve_open(const task_key& key, const modelarts
       dv.fields["ledger_id"] = e.id;
       dv.fields["recovered"] = true;
       events_.publish(dv);
-      metrics_.count_acceptance(e.rule, config::to_string(e.action), observe::acceptance_outcome::applied);
+      metrics_.count_acceptance(e.rule, config::to_string(e.action),
+                                observe::acceptance_outcome::applied);
     }
   }
   it = open_.find(key);
@@ -360,30 +386,35 @@ net::awaitable<void> executor::mark_unknown_gone(const task_key& key, const std:
 
 // ---- deciding ---------------------------------------------------------------------
 
-std::optional<std::int64_t> executor::cached_conflicts(const task_key& key, const std::string& checking,
+std::optional<std::int64_t> executor::cached_conflicts(const task_key& key,
+                                                       const std::string& checking,
                                                        const std::string& fingerprint) const {
   const auto it = conflicts_.find(key);
   if (it == conflicts_.end() || checking.empty()) return std::nullopt;
-  if (it->second.checking_task_id != checking || it->second.fingerprint != fingerprint) return std::nullopt;
+  if (it->second.checking_task_id != checking || it->second.fingerprint != fingerprint)
+    return std::nullopt;
   return it->second.count;
 }
 
-net::awaitable<std::optional<ledger_facts>> executor::read_facts(const task_key& key,
-                                                                 const std::string& checking_task_id,
-                                                                 sys_time at) {
+net::awaitable<std::optional<ledger_facts>> executor::read_facts(
+    const task_key& key, const std::string& checking_task_id, sys_time at) {
   ledger_facts facts;
   std::optional<std::string> failure;
   const auto dry = co_await store_.ledger_find(key.dataset_id, key.task_id, checking_task_id,
                                                acceptance_mode::dry_run);
   if (dry) {
-    if (*dry) facts.dry_run = ledger_ref{(*dry)->id, (*dry)->rule, std::string(store::to_string((*dry)->state))};
+    if (*dry)
+      facts.dry_run =
+          ledger_ref{(*dry)->id, (*dry)->rule, std::string(store::to_string((*dry)->state))};
   } else {
     failure = dry.error().message;
   }
   const auto enf = co_await store_.ledger_find(key.dataset_id, key.task_id, checking_task_id,
                                                acceptance_mode::enforce);
   if (enf) {
-    if (*enf) facts.enforce = ledger_ref{(*enf)->id, (*enf)->rule, std::string(store::to_string((*enf)->state))};
+    if (*enf)
+      facts.enforce =
+          ledger_ref{(*enf)->id, (*enf)->rule, std::string(store::to_string((*enf)->state))};
   } else {
     failure = enf.error().message;
   }
@@ -394,7 +425,8 @@ net::awaitable<std::optional<ledger_facts>> executor::read_facts(const task_key&
   } else {
     failure = count.error().message;
   }
-  const auto last = co_await store_.ledger_last_action(key.dataset_id, key.task_id, acceptance_mode::enforce);
+  const auto last =
+      co_await store_.ledger_last_action(key.dataset_id, key.task_id, acceptance_mode::enforce);
   if (last) {
     facts.last_enforce_action = *last;
   } else {
@@ -430,10 +462,11 @@ net::awaitable<std::optional<verdict>> executor::full_decision(const task_key& k
   if (v.kind != verdict_kind::need_conflicts) co_return v;
 
   ++stats_.conflict_fetches;
-  auto r = co_await api.update_acceptance_status(key.dataset_id, key.task_id,
-                                                 modelarts::acceptance_action_code::conflict_list, false);
+  auto r = co_await api.update_acceptance_status(
+      key.dataset_id, key.task_id, modelarts::acceptance_action_code::conflict_list, false);
   if (!r) {
-    spdlog::warn("acceptance: conflict list of {} unavailable: {}", to_string(key), r.error().summary());
+    spdlog::warn("acceptance: conflict list of {} unavailable: {}", to_string(key),
+                 r.error().summary());
     report_skip(key, task_name, v, "conflicts_unavailable",
                 "the conflict list (action 3) could not be read: " + r.error().summary());
     co_return std::nullopt;
@@ -449,8 +482,10 @@ net::awaitable<void> executor::evaluate(const task_key& key, const pending_task&
   if (!api) co_return;
 
   // Forget what was reported for an earlier checking task.
-  const std::string checking = item.doc.checking ? item.doc.checking->checking_task_id : std::string();
-  if (auto s = skips_.find(key); s != skips_.end() && s->second.checking_task_id != checking) skips_.erase(s);
+  const std::string checking =
+      item.doc.checking ? item.doc.checking->checking_task_id : std::string();
+  if (auto s = skips_.find(key); s != skips_.end() && s->second.checking_task_id != checking)
+    skips_.erase(s);
 
   auto v = co_await full_decision(key, item.doc, item.name, item.fingerprint, *api);
   if (!v) co_return;
@@ -463,7 +498,8 @@ net::awaitable<void> executor::evaluate(const task_key& key, const pending_task&
   }
 }
 
-void executor::dispatch_non_action(const task_key& key, const std::string& task_name, const verdict& v) {
+void executor::dispatch_non_action(const task_key& key, const std::string& task_name,
+                                   const verdict& v) {
   if (v.kind == verdict_kind::skipped) {
     report_skip(key, task_name, v, to_string(*v.held_by), v.reason);
   } else if (v.kind == verdict_kind::none) {
@@ -490,7 +526,8 @@ net::awaitable<void> executor::record_dry_run(const task_key& key, const std::st
   if (!r) {
     spdlog::error("acceptance: cannot record the dry-run decision for {}: {}", to_string(key),
                   r.error().message);
-    report_skip(key, task_name, v, "ledger_unavailable", "the ledger cannot be written: " + r.error().message);
+    report_skip(key, task_name, v, "ledger_unavailable",
+                "the ledger cannot be written: " + r.error().message);
     co_return;
   }
   if (!r->created) co_return;  // decided meanwhile
@@ -547,7 +584,8 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
   if (!begun) {
     spdlog::error("acceptance: cannot write the intent for {}; nothing is sent: {}", to_string(key),
                   begun.error().message);
-    report_skip(key, name, v, "ledger_unavailable", "the intent could not be written: " + begun.error().message);
+    report_skip(key, name, v, "ledger_unavailable",
+                "the intent could not be written: " + begun.error().message);
     co_return;
   }
   if (!begun->created) co_return;  // another decision for this checking task exists
@@ -565,7 +603,8 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
       std::erase_if(open_[key], [&](const store::ledger_entry& x) { return x.id == entry.id; });
       if (open_[key].empty()) open_.erase(key);
     } else {
-      spdlog::error("acceptance: cannot mark ledger entry {} not applied: {}", entry.id, r.error().message);
+      spdlog::error("acceptance: cannot mark ledger entry {} not applied: {}", entry.id,
+                    r.error().message);
     }
     report_skip(key, name, v, g.reason, g.detail);
     co_return;
@@ -575,7 +614,8 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
                to_string(key), entry.id, describe(v));
   ++stats_.puts_sent;
   const auto code = static_cast<modelarts::acceptance_action_code>(action_code(d.action));
-  auto sent = co_await api.update_acceptance_status(key.dataset_id, key.task_id, code, d.overwrite_last_result);
+  auto sent = co_await api.update_acceptance_status(key.dataset_id, key.task_id, code,
+                                                    d.overwrite_last_result);
 
   crash_if(crash_point::after_send);
 
@@ -587,7 +627,8 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
     o.message = "accepted by the API";
     auto r = co_await store_.ledger_update(entry.id, ledger_state::done, o, at);
     if (!r && !r.error().retried())
-      spdlog::error("acceptance: cannot record ledger entry {} as done: {}", entry.id, r.error().message);
+      spdlog::error("acceptance: cannot record ledger entry {} as done: {}", entry.id,
+                    r.error().message);
     // Retried errors land with a later transaction; either way this process knows.
     std::erase_if(open_[key], [&](const store::ledger_entry& x) { return x.id == entry.id; });
     if (open_[key].empty()) open_.erase(key);
@@ -602,11 +643,12 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
   if (certainly_refused(err)) {
     auto r = co_await store_.ledger_update(entry.id, ledger_state::failed, o, at);
     if (!r && !r.error().retried())
-      spdlog::error("acceptance: cannot record ledger entry {} as failed: {}", entry.id, r.error().message);
+      spdlog::error("acceptance: cannot record ledger entry {} as failed: {}", entry.id,
+                    r.error().message);
     std::erase_if(open_[key], [&](const store::ledger_entry& x) { return x.id == entry.id; });
     if (open_[key].empty()) open_.erase(key);
-    spdlog::error("acceptance: {} on {} was refused: {}", config::to_string(d.action), to_string(key),
-                  err.summary());
+    spdlog::error("acceptance: {} on {} was refused: {}", config::to_string(d.action),
+                  to_string(key), err.summary());
     emit_decision(key, name, v, "failed", event_level::error, std::move(extra));
     co_return;
   }
@@ -614,15 +656,17 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
   // tells (resolve_open); nothing is sent again for this checking task.
   auto r = co_await store_.ledger_update(entry.id, ledger_state::sent, o, at);
   if (!r && !r.error().retried())
-    spdlog::error("acceptance: cannot record ledger entry {} as sent: {}", entry.id, r.error().message);
+    spdlog::error("acceptance: cannot record ledger entry {} as sent: {}", entry.id,
+                  r.error().message);
   for (auto& x : open_[key]) {
     if (x.id != entry.id) continue;
     x.state = ledger_state::sent;
     x.outcome = o;
   }
-  spdlog::error("acceptance: {} on {} got no usable answer ({}); the task's next poll shows whether "
-                "it took effect",
-                config::to_string(d.action), to_string(key), err.summary());
+  spdlog::error(
+      "acceptance: {} on {} got no usable answer ({}); the task's next poll shows whether "
+      "it took effect",
+      config::to_string(d.action), to_string(key), err.summary());
   extra["uncertain"] = true;
   emit_decision(key, name, v, "failed", event_level::error, std::move(extra));
   if (options_.poll_soon) options_.poll_soon(key);
@@ -659,7 +703,8 @@ void executor::emit_decision(const task_key& key, const std::string& task_name, 
   ev.fields["mode"] = config::to_string(d.mode);
   ev.fields["outcome"] = outcome;
   for (auto& [k, val] : explain(v))
-    if (!ev.fields.contains(k) && k != "guard" && k != "reason" && k != "misses") ev.fields[k] = val;
+    if (!ev.fields.contains(k) && k != "guard" && k != "reason" && k != "misses")
+      ev.fields[k] = val;
   for (auto& [k, val] : extra) ev.fields[k] = val;
   events_.publish(ev);
   metrics_.count_acceptance(d.rule, config::to_string(d.action), outcome_of(outcome));

@@ -121,10 +121,10 @@ struct executor_options {
 };
 
 struct executor_stats {
-  std::uint64_t evaluations = 0;     // tasks handled by the worker
-  std::uint64_t puts_sent = 0;       // rule actions sent (action 3 not counted)
+  std::uint64_t evaluations = 0;  // tasks handled by the worker
+  std::uint64_t puts_sent = 0;    // rule actions sent (action 3 not counted)
   std::uint64_t conflict_fetches = 0;
-  std::uint64_t open_entries = 0;    // unresolved ledger entries known now
+  std::uint64_t open_entries = 0;  // unresolved ledger entries known now
 };
 
 class executor {

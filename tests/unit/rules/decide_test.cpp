@@ -43,7 +43,9 @@ modelarts::workforce_task accepting_task() {
   return t;
 }
 
-modelarts::check_task_stats& stats(modelarts::workforce_task& t) { return *t.checking->checking_stats; }
+modelarts::check_task_stats& stats(modelarts::workforce_task& t) {
+  return *t.checking->checking_stats;
+}
 
 config::acceptance_rule pass_rule(std::string name = "pass-high") {
   config::acceptance_rule r;
@@ -116,22 +118,33 @@ void check(const table_case& c) {
 TEST(decide, conditions) {
   const std::vector<table_case> cases = {
       {"all conditions hold, enforce", [](inputs&) {}, {verdict_kind::act}},
-      {"all conditions hold, dry-run", [](inputs& in) { in.rule().mode = acceptance_mode::dry_run; },
+      {"all conditions hold, dry-run",
+       [](inputs& in) { in.rule().mode = acceptance_mode::dry_run; },
        {verdict_kind::dry_run}},
-      {"no rules", [](inputs& in) { in.cfg.rules.clear(); },
+      {"no rules",
+       [](inputs& in) { in.cfg.rules.clear(); },
        {verdict_kind::none, std::nullopt, "no [[acceptance.rule]]"}},
-      {"no checking task", [](inputs& in) { in.task.checking.reset(); },
+      {"no checking task",
+       [](inputs& in) { in.task.checking.reset(); },
        {verdict_kind::none, std::nullopt, "no checking task"}},
-      {"empty checking task id", [](inputs& in) { in.task.checking->checking_task_id.clear(); },
+      {"empty checking task id",
+       [](inputs& in) { in.task.checking->checking_task_id.clear(); },
        {verdict_kind::none, std::nullopt, "no checking task"}},
       // datasets
-      {"dataset listed", [](inputs& in) { in.rule().datasets = {"other", "ds1"}; }, {verdict_kind::act}},
-      {"dataset not listed", [](inputs& in) { in.rule().datasets = {"other"}; },
+      {"dataset listed",
+       [](inputs& in) {
+         in.rule().datasets = {"other", "ds1"};
+       },
+       {verdict_kind::act}},
+      {"dataset not listed",
+       [](inputs& in) { in.rule().datasets = {"other"}; },
        {verdict_kind::none, std::nullopt, "dataset \"ds1\" is not listed"}},
       // when_status
-      {"status not listed", [](inputs& in) { in.task.status_code = 1; },
+      {"status not listed",
+       [](inputs& in) { in.task.status_code = 1; },
        {verdict_kind::none, std::nullopt, "status running is not in [accepting]"}},
-      {"unknown status code", [](inputs& in) { in.task.status_code = 42; },
+      {"unknown status code",
+       [](inputs& in) { in.task.status_code = 42; },
        {verdict_kind::none, std::nullopt, "status unknown"}},
       {"other status listed",
        [](inputs& in) {
@@ -140,17 +153,23 @@ TEST(decide, conditions) {
        },
        {verdict_kind::act}},
       // min_pass_rate (inclusive)
-      {"pass rate below min", [](inputs& in) { stats(in.task).pass_rate = 0.9; },
+      {"pass rate below min",
+       [](inputs& in) { stats(in.task).pass_rate = 0.9; },
        {verdict_kind::none, std::nullopt, "pass_rate 0.9 < min_pass_rate 0.95"}},
-      {"pass rate equal to min", [](inputs& in) { stats(in.task).pass_rate = 0.95; }, {verdict_kind::act}},
-      {"pass rate absent", [](inputs& in) { stats(in.task).pass_rate.reset(); },
+      {"pass rate equal to min",
+       [](inputs& in) { stats(in.task).pass_rate = 0.95; },
+       {verdict_kind::act}},
+      {"pass rate absent",
+       [](inputs& in) { stats(in.task).pass_rate.reset(); },
        {verdict_kind::none, std::nullopt, "pass_rate is not reported as a ratio"}},
       {"pass rate NaN",
        [](inputs& in) { stats(in.task).pass_rate = std::numeric_limits<double>::quiet_NaN(); },
        {verdict_kind::none, std::nullopt, "not reported as a ratio"}},
-      {"pass rate above 1 (a percent?)", [](inputs& in) { stats(in.task).pass_rate = 98.0; },
+      {"pass rate above 1 (a percent?)",
+       [](inputs& in) { stats(in.task).pass_rate = 98.0; },
        {verdict_kind::none, std::nullopt, "not reported as a ratio"}},
-      {"no min_pass_rate: any rate", [](inputs& in) {
+      {"no min_pass_rate: any rate",
+       [](inputs& in) {
          in.rule().min_pass_rate.reset();
          stats(in.task).pass_rate = 0.1;
        },
@@ -176,57 +195,71 @@ TEST(decide, conditions) {
        },
        {verdict_kind::none, std::nullopt, "not reported"}},
       // min_checked_samples
-      {"checked below min", [](inputs& in) {
+      {"checked below min",
+       [](inputs& in) {
          in.rule().require_sampling_complete = false;
          stats(in.task).checked_sample_count = 49;
        },
        {verdict_kind::none, std::nullopt, "checked samples 49 < min_checked_samples 50"}},
-      {"checked equal to min", [](inputs& in) {
+      {"checked equal to min",
+       [](inputs& in) {
          in.rule().require_sampling_complete = false;
          stats(in.task).checked_sample_count = 50;
        },
        {verdict_kind::act}},
-      {"checked absent", [](inputs& in) { stats(in.task).checked_sample_count.reset(); },
+      {"checked absent",
+       [](inputs& in) { stats(in.task).checked_sample_count.reset(); },
        {verdict_kind::none, std::nullopt, "checked_sample_count is not reported"}},
       // require_sampling_complete
-      {"sampling incomplete", [](inputs& in) {
+      {"sampling incomplete",
+       [](inputs& in) {
          in.rule().min_checked_samples.reset();
          stats(in.task).checked_sample_count = 59;
        },
        {verdict_kind::none, std::nullopt, "sampling incomplete: checked 59 of sampling_num 60"}},
-      {"sampling incomplete but not required", [](inputs& in) {
+      {"sampling incomplete but not required",
+       [](inputs& in) {
          in.rule().require_sampling_complete = false;
          stats(in.task).checked_sample_count = 59;
        },
        {verdict_kind::act}},
-      {"sampling_num absent", [](inputs& in) { stats(in.task).sampling_num.reset(); },
+      {"sampling_num absent",
+       [](inputs& in) { stats(in.task).sampling_num.reset(); },
        {verdict_kind::none, std::nullopt, "sampling progress"}},
-      {"sampling_num zero", [](inputs& in) {
+      {"sampling_num zero",
+       [](inputs& in) {
          in.rule().min_checked_samples.reset();
          stats(in.task).sampling_num = 0;
          stats(in.task).checked_sample_count = 0;
        },
        {verdict_kind::none, std::nullopt, "sampling incomplete: checked 0 of sampling_num 0"}},
-      {"no checking stats at all", [](inputs& in) { in.task.checking->checking_stats.reset(); },
+      {"no checking stats at all",
+       [](inputs& in) { in.task.checking->checking_stats.reset(); },
        {verdict_kind::none, std::nullopt, "pass_rate is not reported"}},
       // max_conflicts
-      {"conflicts needed", [](inputs& in) { in.rule().max_conflicts = 0; }, {verdict_kind::need_conflicts}},
-      {"conflicts within bound", [](inputs& in) {
+      {"conflicts needed",
+       [](inputs& in) { in.rule().max_conflicts = 0; },
+       {verdict_kind::need_conflicts}},
+      {"conflicts within bound",
+       [](inputs& in) {
          in.rule().max_conflicts = 2;
          in.conflicts = 2;
        },
        {verdict_kind::act}},
-      {"conflicts above bound", [](inputs& in) {
+      {"conflicts above bound",
+       [](inputs& in) {
          in.rule().max_conflicts = 1;
          in.conflicts = 2;
        },
        {verdict_kind::none, std::nullopt, "conflicts 2 > max_conflicts 1"}},
-      {"conflicts not needed when no rule matches otherwise", [](inputs& in) {
+      {"conflicts not needed when no rule matches otherwise",
+       [](inputs& in) {
          in.rule().max_conflicts = 0;
          stats(in.task).pass_rate = 0.5;
        },
        {verdict_kind::none, std::nullopt, "pass_rate 0.5"}},
-      {"conflicts ignored without max_conflicts", [](inputs& in) { in.conflicts = 1000; },
+      {"conflicts ignored without max_conflicts",
+       [](inputs& in) { in.conflicts = 1000; },
        {verdict_kind::act}},
   };
   for (const auto& c : cases) check(c);
@@ -237,7 +270,8 @@ TEST(decide, conditions) {
 TEST(decide, guards) {
   const auto dry = [](inputs& in) { in.rule().mode = acceptance_mode::dry_run; };
   const std::vector<table_case> cases = {
-      {"kill switch holds enforce", [](inputs& in) { in.cfg.enabled = false; },
+      {"kill switch holds enforce",
+       [](inputs& in) { in.cfg.enabled = false; },
        {verdict_kind::skipped, guard::disabled, "enabled = false"}},
       {"kill switch holds dry-run too",
        [&](inputs& in) {
@@ -263,7 +297,8 @@ TEST(decide, guards) {
          in.cfg.task_cooldown = 30min;
          in.ledger.last_enforce_action = t0 - 10min;
        },
-       {verdict_kind::skipped, guard::cooldown, "last action on this task 600s ago, task_cooldown 1800s"}},
+       {verdict_kind::skipped, guard::cooldown,
+        "last action on this task 600s ago, task_cooldown 1800s"}},
       {"cooldown over",
        [](inputs& in) {
          in.cfg.task_cooldown = 30min;
@@ -288,7 +323,8 @@ TEST(decide, guards) {
          in.cfg.max_actions_per_hour = 10;
          in.ledger.enforce_actions_last_hour = 10;
        },
-       {verdict_kind::skipped, guard::rate_limited, "10 actions in the last hour, max_actions_per_hour 10"}},
+       {verdict_kind::skipped, guard::rate_limited,
+        "10 actions in the last hour, max_actions_per_hour 10"}},
       {"rate limit not reached",
        [](inputs& in) {
          in.cfg.max_actions_per_hour = 10;
@@ -319,13 +355,19 @@ TEST(decide, guards) {
        {verdict_kind::dry_run}},
       // one decision per checking task and mode
       {"enforce already decided",
-       [](inputs& in) { in.ledger.enforce = ledger_ref{3, "pass-high", "done"}; },
+       [](inputs& in) {
+         in.ledger.enforce = ledger_ref{3, "pass-high", "done"};
+       },
        {verdict_kind::none, std::nullopt, "already decided: enforce ledger entry 3"}},
       {"failed entry blocks too (never retried)",
-       [](inputs& in) { in.ledger.enforce = ledger_ref{4, "pass-high", "failed"}; },
+       [](inputs& in) {
+         in.ledger.enforce = ledger_ref{4, "pass-high", "failed"};
+       },
        {verdict_kind::none, std::nullopt, "failed"}},
       {"a dry-run decision does not block enforce",
-       [](inputs& in) { in.ledger.dry_run = ledger_ref{5, "pass-high", "done"}; },
+       [](inputs& in) {
+         in.ledger.dry_run = ledger_ref{5, "pass-high", "done"};
+       },
        {verdict_kind::act}},
       {"dry-run already decided",
        [&](inputs& in) {
@@ -352,7 +394,9 @@ TEST(decide, rule_order) {
     in.cfg.rules.push_back(second);
   };
   const std::vector<table_case> cases = {
-      {"the first matching rule decides", two_rules, {verdict_kind::act, std::nullopt, "", "pass-high"}},
+      {"the first matching rule decides",
+       two_rules,
+       {verdict_kind::act, std::nullopt, "", "pass-high"}},
       {"a rule that does not match is passed over",
        [&](inputs& in) {
          two_rules(in);
@@ -384,7 +428,9 @@ TEST(decide, rule_order) {
          two_rules(in);
          stats(in.task).pass_rate = 0.1;
        },
-       {verdict_kind::none, std::nullopt, "rule \"pass-high\": pass_rate 0.1 < min_pass_rate 0.95; rule \"second\": pass_rate 0.1 < min_pass_rate 0.5"}},
+       {verdict_kind::none, std::nullopt,
+        "rule \"pass-high\": pass_rate 0.1 < min_pass_rate 0.95; rule \"second\": pass_rate 0.1 < "
+        "min_pass_rate 0.5"}},
   };
   for (const auto& c : cases) check(c);
 }
@@ -448,7 +494,8 @@ TEST(decide, explanation_names_the_numbers) {
   const auto no = explain(none);
   EXPECT_FALSE(no.contains("rule"));
   EXPECT_EQ(no.at("misses").as_array().size(), 1u);
-  EXPECT_EQ(describe(none), "no rule applies: rule \"pass-high\": pass_rate 0.5 < min_pass_rate 0.95");
+  EXPECT_EQ(describe(none),
+            "no rule applies: rule \"pass-high\": pass_rate 0.5 < min_pass_rate 0.95");
   // Always valid JSON text (it is stored in the ledger).
   EXPECT_FALSE(json_text(no).empty());
 }

@@ -20,9 +20,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <random>
 
 using namespace labelwatch;
@@ -337,9 +337,9 @@ TEST(executor, a_put_without_an_answer_is_resolved_from_the_task_and_never_resen
 
 TEST(executor, start_up_recovery_leaves_what_it_cannot_tell_for_a_person) {
   fixture f;
-  const auto team2 = f.begin_intent("team2", "chk2");   // running, same checking task
+  const auto team2 = f.begin_intent("team2", "chk2");      // running, same checking task
   const auto gone = f.begin_intent("nosuchtask", "chk9");  // the task does not exist
-  const auto team1 = f.begin_intent("team1", "chk1");   // accepting: certainly not applied
+  const auto team1 = f.begin_intent("team1", "chk1");      // accepting: certainly not applied
   f.start(enforce_config());
   ASSERT_TRUE(f.run_until([&] { return f.named("acceptance_recovery").size() == 3; }));
   std::map<std::int64_t, store::ledger_state> states;
