@@ -130,7 +130,7 @@ struct fixture {
 
     store::open_options so2;
     so2.path = (dir / "state.db").string();
-    store = std::move(store::state_store::open(so2).value());
+    store = store::state_store::open(so2).value();
     events.add(sink);
   }
 
