@@ -116,6 +116,7 @@ void executor::configure(const config::acceptance_config& acceptance,
     spdlog::warn("acceptance actions {}",
                  acceptance.enabled ? "enabled" : "disabled (kill switch)");
   cfg_ = acceptance;
+  kill_switch_->set_enabled(acceptance.enabled);
   api_ = std::move(api);
   for (const auto& r : cfg_.rules)
     metrics_.declare_acceptance_rule(r.name, config::to_string(r.action));
@@ -126,8 +127,12 @@ void executor::add_gate(std::shared_ptr<const action_gate> gate) {
   if (gate) gates_.push_back(std::move(gate));
 }
 
+gate_answer kill_switch::may_act() const {
+  if (enabled_) return {};
+  return {false, "disabled", "[acceptance] enabled = false"};
+}
+
 gate_answer executor::ask_gates() const {
-  if (!cfg_.enabled) return {false, "disabled", "[acceptance] enabled = false"};
   for (const auto& g : gates_) {
     auto a = g->may_act();
     if (!a.allowed) return a;

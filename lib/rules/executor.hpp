@@ -98,14 +98,26 @@ struct gate_answer {
 };
 
 // "May I act now?": asked right before an intent is written to the ledger and again
-// right before the PUT. Today the executor's own kill switch ([acceptance] enabled) is
-// the only gate; leader election with a fencing check (DESIGN.md "Growing past one
-// instance") plugs in here as one more gate. must answer from local knowledge without
-// blocking (a lease the gate keeps renewed, not a network round trip).
+// right before the PUT; every gate must allow it. Today the only gate is the kill
+// switch ([acceptance] enabled); leader election with a fencing check (DESIGN.md
+// "Growing past one instance") plugs in as one more (executor::add_gate). A gate must
+// answer from local knowledge without blocking (a lease it keeps renewed, not a network
+// round trip), on the executor's thread.
 class action_gate {
  public:
   virtual ~action_gate() = default;
   virtual gate_answer may_act() const = 0;
+};
+
+// The kill switch: [acceptance] enabled, set by executor::configure().
+class kill_switch final : public action_gate {
+ public:
+  void set_enabled(bool enabled) noexcept { enabled_ = enabled; }
+  bool enabled() const noexcept { return enabled_; }
+  gate_answer may_act() const override;
+
+ private:
+  bool enabled_ = true;
 };
 
 enum class crash_point : std::uint8_t { none, after_intent, after_send };
@@ -141,7 +153,7 @@ class executor {
   void configure(const config::acceptance_config& acceptance,
                  std::shared_ptr<modelarts::api_client> api);
 
-  // One more gate every action must pass (besides the kill switch).
+  // One more gate every action must pass (after the kill switch).
   void add_gate(std::shared_ptr<const action_gate> gate);
 
   // The engine's workforce hook: queues the task when a rule may act on it or it has
@@ -213,7 +225,8 @@ class executor {
   executor_options options_;
   config::acceptance_config cfg_;
   std::shared_ptr<modelarts::api_client> api_;
-  std::vector<std::shared_ptr<const action_gate>> gates_;
+  std::shared_ptr<kill_switch> kill_switch_ = std::make_shared<kill_switch>();
+  std::vector<std::shared_ptr<const action_gate>> gates_{kill_switch_};  // kill switch first
 
   net::asio::steady_timer wake_;
   std::map<task_key, pending_task> pending_;
