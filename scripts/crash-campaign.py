@@ -51,6 +51,10 @@ TEAM_PER_DATASET = 15
 SPREAD_S = 170
 
 
+def ms(seconds):
+    return f"{int(seconds * 1000)}ms"
+
+
 def build_scenario(rng):
     datasets = []
     for di, ds in enumerate(DATASETS):
@@ -59,7 +63,7 @@ def build_scenario(rng):
             t_run = rng.uniform(2, SPREAD_S - 40)
             t_end = t_run + rng.uniform(10, 40)
             fail = rng.random() < 0.1
-            end = {"at": f"{t_end:.1f}s", "status": 2 if fail else 3}
+            end = {"at": ms(t_end), "status": 2 if fail else 3}
             if fail:
                 end.update(error_code="ModelArts.4654", error_msg="Inference execution error.")
             autos.append({
@@ -68,8 +72,8 @@ def build_scenario(rng):
                                         "unconfirmed_sample_count": 0}},
                 "timeline": [
                     {"at": "0s", "status": -1, "progress": 0.0},
-                    {"at": f"{t_run:.1f}s", "status": 1, "code": "ModelArts.4902"},
-                    {"at": f"{t_end - 0.5:.1f}s", "ramp": True, "progress": 100.0,
+                    {"at": ms(t_run), "status": 1, "code": "ModelArts.4902"},
+                    {"at": ms(t_end - 0.5), "ramp": True, "progress": 100.0,
                      "result": {"annotated_sample_count": 500}},
                     end]})
         for i in range(TEAM_PER_DATASET):
@@ -86,11 +90,11 @@ def build_scenario(rng):
                     "deleted_sample_count": 0}},
                 "timeline": [
                     {"at": "0s", "status": 6},
-                    {"at": f"{t0:.1f}s", "status": 0},
-                    {"at": f"{t1:.1f}s", "status": 1},
-                    {"at": f"{t2:.1f}s", "ramp": True, "sample_stats": {
+                    {"at": ms(t0), "status": 0},
+                    {"at": ms(t1), "status": 1},
+                    {"at": ms(t2), "ramp": True, "sample_stats": {
                         "unannotated_sample_count": 0, "uncheck_sample_count": 100}},
-                    {"at": f"{t3:.1f}s", "status": 2, "checking_task_desc": {
+                    {"at": ms(t3), "status": 2, "checking_task_desc": {
                         "checking_task_id": f"chkCrash{di}{i:010d}", "action": 0,
                         "checking_stats": {"sampling_num": 60, "sampled_sample_count": 60,
                                            "checked_sample_count": 60,
