@@ -24,8 +24,9 @@ Each sample records VmRSS and the number of open descriptors of labelwatchd
 (/proc/PID/status, /proc/PID/fd). The verdict compares the first third of the samples
 after the warm-up with the last third: the mean RSS may grow by less than 10%, and the
 maximum descriptor count of the last third may exceed the maximum of every earlier sample
-(warm-up included: descriptors come and go with the connection pool) by less than 10%. The daemon must also stay up and stop cleanly (exit 0) at the
-end. Exit status 0 on PASS, 1 on FAIL; --result writes a Markdown report.
+(warm-up included: descriptors come and go with the connection pool) by less than 10%.
+The daemon must also stay up and stop cleanly (exit 0) at the end. Exit status 0 on
+PASS, 1 on FAIL; --result writes a Markdown report.
 """
 
 import argparse
