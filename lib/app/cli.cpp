@@ -11,10 +11,12 @@
 #include "core/version.hpp"
 #include "modelarts/api_client.hpp"
 #include "net/https_client.hpp"
+#include "rules/decide.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -49,6 +51,11 @@ struct command_args {
   std::size_t max_items = 0;
   std::uint32_t page_size = 0;
   modelarts::sample_filter filter;
+  // accept
+  std::string action;
+  bool overwrite = false;
+  bool dry_run = false;
+  bool yes = false;
 };
 
 struct settings {
@@ -125,6 +132,7 @@ struct printer {
   std::ostream& out;
   bool json;
 
+  void value(const boost::json::value& v) const { out << (json ? pretty_json(v) : key_value_table(v)); }
   template <class T>
   void one(const T& doc) const {
     const auto v = to_json(doc);
@@ -191,6 +199,77 @@ int execute(const settings& s, const runner& run, const printer& out, std::ostre
   });
   io.run();
   return code;
+}
+
+// `accept`: show the task and the request, then send it only with --yes.
+net::awaitable<int> run_accept(api_client& c, const printer& p, std::ostream& err,
+                               const command_args& a, const settings& s) {
+  const auto action = config::parse_acceptance_action(a.action);
+  if (!action) {
+    err << "labelwatch: accept: unknown action \"" << a.action << "\"\n";
+    co_return k_exit_usage;
+  }
+  const auto task = co_await c.get_workforce_task(a.dataset, a.task, false, nullptr);
+  if (!task) co_return print_api_error(err, "accept: reading the task", task.error());
+
+  const task_key key{task_kind::workforce, a.dataset, a.task};
+  const auto f = rules::figures_of(key, *task);
+  const auto opt_int = [](const std::optional<std::int64_t>& v) {
+    return v ? boost::json::value(*v) : boost::json::value(nullptr);
+  };
+  boost::json::object plan;
+  plan["dataset_id"] = f.dataset_id;
+  plan["task_id"] = f.task_id;
+  plan["task_name"] = f.task_name;
+  plan["status"] = to_string(f.status);
+  plan["status_code"] = f.status_code;
+  plan["checking_task_id"] = f.checking_task_id;
+  plan["pass_rate"] = f.pass_rate ? boost::json::value(*f.pass_rate) : boost::json::value(nullptr);
+  plan["checked_samples"] = opt_int(f.checked);
+  plan["sampling_num"] = opt_int(f.sampling_num);
+  plan["accepted_samples"] = opt_int(f.accepted);
+  plan["rejected_samples"] = opt_int(f.rejected);
+  plan["unchecked_samples"] = opt_int(f.unchecked);
+  plan["action"] = config::to_string(*action);
+  plan["action_code"] = rules::action_code(*action);
+  plan["overwrite_last_result"] = a.overwrite;
+  plan["request"] = "PUT /v2/" + s.cloud.project_id + "/datasets/" + a.dataset + "/workforce-tasks/" +
+                    a.task + "/acceptance/status?locale=" + s.cloud.locale;
+  plan["body"] = boost::json::object{{"action", rules::action_code(*action)},
+                                     {"overwrite_last_result", a.overwrite}};
+
+  if (f.status != workforce_status::accepting) {
+    err << "labelwatch: note: the task is " << to_string(f.status)
+        << ", not accepting; the API is likely to refuse the action\n";
+  }
+  if (a.dry_run || !a.yes) {
+    plan["sent"] = false;
+    p.value(plan);
+    if (a.dry_run) {
+      err << "labelwatch: dry run: nothing was sent\n";
+      co_return k_exit_ok;
+    }
+    err << "labelwatch: refusing to act without --yes: this would send " << config::to_string(*action)
+        << " (action " << rules::action_code(*action) << ") to team labeling task " << a.task
+        << " (status " << to_string(f.status) << ", checking task "
+        << (f.checking_task_id.empty() ? std::string("none") : f.checking_task_id)
+        << "). Check the figures above, then run again with --yes to send it.\n";
+    co_return k_exit_usage;
+  }
+
+  const auto code = static_cast<modelarts::acceptance_action_code>(rules::action_code(*action));
+  const auto r = co_await c.update_acceptance_status(a.dataset, a.task, code, a.overwrite);
+  plan["sent"] = true;
+  if (!r) {
+    p.value(plan);
+    co_return print_api_error(err, "accept", r.error());
+  }
+  plan["result"] = "applied";
+  plan["response"] = to_json(*r);
+  p.value(plan);
+  err << "labelwatch: " << config::to_string(*action) << " sent to " << a.task
+      << "; the task moves through syncing to its result (watch it with get workforce-task)\n";
+  co_return k_exit_ok;
 }
 
 }  // namespace
@@ -355,7 +434,31 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       }
     };
   });
-  // `labelwatch accept` (issue 6) joins here as one more subcommand with its runner.
+  settings s;
+  auto* accept = app.add_subcommand(
+      "accept",
+      "Apply an acceptance action to a team labeling task: shows the task and the request, "
+      "sends it only with --yes");
+  accept->add_option("--dataset", a.dataset, "Dataset id")->required();
+  accept->add_option("--task", a.task, "Team labeling task id")->required();
+  accept
+      ->add_option("--action", a.action,
+                   "pass_all | reject_all | cancel | pass_single_and_unprocessed | pass_single")
+      ->required()
+      ->check(CLI::IsMember({"pass_all", "reject_all", "cancel", "pass_single_and_unprocessed",
+                             "pass_single"}));
+  accept->add_flag("--overwrite", a.overwrite, "Send overwrite_last_result = true");
+  accept->add_flag("--dry-run", a.dry_run, "Show what would be sent and send nothing");
+  accept->add_flag("--yes", a.yes, "Send the action (without it nothing is sent, exit 2)");
+  accept->footer(
+      "Manual actions are not written to labelwatchd's ledger (the daemon holds the state\n"
+      "database); the daemon sees their effect at the task's next poll.");
+  accept->callback([&] {
+    what = "accept";
+    run = [&a, &s](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
+      co_return co_await run_accept(c, p, e, a, s);
+    };
+  });
 
   try {
     app.parse(argc, argv);
@@ -373,7 +476,6 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return k_exit_usage;
   }
 
-  settings s;
   try {
     s = resolve_settings(f);
   } catch (const usage_error& e) {

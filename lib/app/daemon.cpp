@@ -15,6 +15,7 @@
 #include "observe/http_endpoints.hpp"
 #include "observe/http_handler.hpp"
 #include "observe/metrics.hpp"
+#include "rules/executor.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -65,6 +66,7 @@ struct daemon_state final : observe::state_source {
   std::shared_ptr<observe::event_ring> ring;
   std::shared_ptr<api_stack> stack;
   std::unique_ptr<engine> eng;
+  std::unique_ptr<rules::executor> acceptance;
   std::unique_ptr<observe::http_endpoints> endpoints;
   std::unique_ptr<net::http_server> server;
   std::optional<sys_time> last_loop_turn;
@@ -196,6 +198,7 @@ void reload(daemon_state& d) {
   const bool kept_connections = stack->http == d.stack->http;
   d.stack = std::move(stack);
   d.eng->configure(*next, shared_api(d.stack));
+  d.acceptance->configure(next->acceptance, shared_api(d.stack));
   d.cfg = std::move(*next);
   d.metrics.set_config_reload_successful(true);
 
@@ -215,7 +218,13 @@ net::awaitable<void> shutdown(daemon_state& d) {
   d.notifier.stopping();
   d.stopping = true;
   d.eng->stop();
-  const bool drained = co_await d.eng->drain(d.options.drain_bound);
+  d.acceptance->stop();
+  const auto deadline = std::chrono::steady_clock::now() + d.options.drain_bound;
+  bool drained = co_await d.eng->drain(d.options.drain_bound);
+  // An acceptance action in progress gets the rest of the bound; if it is abandoned,
+  // its ledger intent is resolved at the next start.
+  const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+  drained = co_await d.acceptance->drain(std::max(left, milliseconds{0})) && drained;
   if (!drained) spdlog::warn("stopping: abandoned requests still in flight after the bound");
   if (d.server) d.server->stop();
   // Whatever is left (abandoned requests, sessions past their grace) is destroyed with
@@ -298,6 +307,14 @@ int run(daemon_state& d) {
   d.eng->configure(d.cfg, shared_api(d.stack));
   d.metrics.set_config_reload_successful(true);
 
+  rules::executor_options xo;
+  xo.crash = rules::crash_point_from_env();  // test-only fault hook, read once
+  xo.poll_soon = [&d](const task_key& key) { d.eng->poll_soon(key); };
+  d.acceptance = std::make_unique<rules::executor>(d.ioc.get_executor(), *d.store, d.metrics,
+                                                   d.events, std::move(xo));
+  d.acceptance->configure(d.cfg.acceptance, shared_api(d.stack));
+  d.eng->set_workforce_hook([&d](const tracked_task& state) { d.acceptance->on_workforce_state(state); });
+
   auto basic = observe::load_basic_auth(d.cfg.server);
   if (!basic) {
     spdlog::critical("[server] {}", basic.error().message);
@@ -322,6 +339,8 @@ int run(daemon_state& d) {
   }
 
   asio::co_spawn(d.ioc, d.eng->run(), [](std::exception_ptr e) { log_exception(e, "poll loop"); });
+  asio::co_spawn(d.ioc, d.acceptance->run(),
+                 [](std::exception_ptr e) { log_exception(e, "acceptance executor"); });
   asio::co_spawn(d.ioc, heartbeat(d), [](std::exception_ptr e) { log_exception(e, "heartbeat"); });
   asio::co_spawn(d.ioc, handle_signals(d),
                  [](std::exception_ptr e) { log_exception(e, "signal handling"); });

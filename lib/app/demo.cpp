@@ -128,7 +128,16 @@ int run_demo(const demo_options& options) {
         << "\ndiscover = true\ndiscover_interval = \"10s\"\nworker_metrics = true\n\n";
   cfg << "[server]\nlisten = " << toml_string(usable_listen(options.listen)) << "\n\n"
       << "[state]\npath = " << toml_string((dir / "state.db").string()) << "\n\n"
-      << "[events]\nlog = \"stdout\"\n";
+      << "[events]\nlog = \"stdout\"\n\n"
+      // Dry-run rules only: the demo shows acceptance_decision events (the flowers team
+      // task passes at 0.98, the dashcam one would be rejected at 0.85) and sends nothing.
+      << "[acceptance]\nenabled = true\nmax_actions_per_hour = 10\ntask_cooldown = \"30m\"\n\n"
+      << "[[acceptance.rule]]\nname = \"demo-pass-high-quality\"\nmode = \"dry-run\"\n"
+      << "datasets = [\"*\"]\nwhen_status = [\"accepting\"]\nmin_pass_rate = 0.95\n"
+      << "min_checked_samples = 50\nrequire_sampling_complete = true\naction = \"pass_all\"\n\n"
+      << "[[acceptance.rule]]\nname = \"demo-reject-low-quality\"\nmode = \"dry-run\"\n"
+      << "datasets = [\"*\"]\nwhen_status = [\"accepting\"]\nmax_pass_rate = 0.9\n"
+      << "min_checked_samples = 30\nrequire_sampling_complete = true\naction = \"reject_all\"\n";
   const fs::path config_path = dir / "labelwatch.toml";
   {
     std::ofstream f(config_path);

@@ -591,16 +591,19 @@ def _toml_str(s):
 
 
 def daemon_config(sim, watches, poll=None, events_log=None, state_path=None,
-                  listen="127.0.0.1:0", extra=""):
+                  listen="127.0.0.1:0", extra="", cloud=None):
     """TOML for labelwatchd watching `sim` with AK/SK from the environment.
 
     watches: list of dicts with [[watch]] keys (dataset_id, auto_tasks, workforce_tasks,
     discover, discover_interval, ...). poll: [poll] keys (durations as strings).
+    cloud: more [cloud] keys (locale, ...).
     """
     lines = ["[cloud]", f"endpoint = {_toml_str(sim.base_url)}",
              f"project_id = {_toml_str(sim.project_id)}"]
     if sim.ca_file:
         lines.append(f"ca_file = {_toml_str(sim.ca_file)}")
+    for k, v in (cloud or {}).items():
+        lines.append(f"{k} = {json.dumps(v)}")
     lines += ["", "[auth]", f'method = "{sim.auth if sim.auth != "token" else "aksk"}"', ""]
     lines.append("[poll]")
     p = {"active_interval": "1s", "idle_interval": "2s", "terminal_interval": "5s",
@@ -629,7 +632,7 @@ class Daemon:
 
     @classmethod
     def start(cls, testcase, sim, watches, poll=None, extra="", workdir=None, env=None,
-              args=(), timeout=30.0, expect_clean_exit=True, state_path=None):
+              args=(), timeout=30.0, expect_clean_exit=True, cloud=None, state_path=None):
         """state_path: the state database (default: state.db in the work directory)."""
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="lw-daemon-")
@@ -640,7 +643,7 @@ class Daemon:
             d.state_path = state_path
         with open(d.config_path, "w") as f:
             f.write(daemon_config(sim, watches, poll=poll, events_log=d.events_path,
-                                  state_path=d.state_path, extra=extra))
+                                  state_path=d.state_path, extra=extra, cloud=cloud))
         d.env = {"HUAWEICLOUD_SDK_AK": sim.ak, "HUAWEICLOUD_SDK_SK": sim.sk,
                  "HUAWEICLOUD_SDK_PASSWORD": sim.password}
         d.env.update(env or {})
