@@ -12,7 +12,10 @@ starting -> running -> accepting with complete checking stats, all spread over a
 three minutes), and labelwatchd polling every second with discovery and an acceptance
 rule in enforce mode (pass_all at pass rate >= 0.95). Between kills it waits a random
 0-4 s (a fifth of the kills within 0.3 s of the start, while the first poll round and
-the store's first transactions run).
+the store's first transactions run). Two runs in five also arm the acceptance
+executor's test hook (LABELWATCH_TEST_CRASH_POINT=after_intent / after_send), which
+ends the process at the two most dangerous moments of an action; those runs get 2 s more
+and are SIGKILLed like the others when the hook did not fire.
 
 After every kill, before the restart: `PRAGMA integrity_check` on the database as the
 crash left it must say ok; the restart must come up (the store opens, quick_check
@@ -49,6 +52,7 @@ DATASETS = [f"dsCrash00000000000{i}" for i in range(4)]
 AUTO_PER_DATASET = 40
 TEAM_PER_DATASET = 15
 SPREAD_S = 170
+CRASH_EXIT = 86  # lib/rules/executor.cpp k_crash_exit_code (the test crash hook)
 
 
 def ms(seconds):
@@ -167,20 +171,42 @@ def main():
     integrity_results = []
     kill_delays = []
     restart_seconds = []
+    hook_exits = collections.Counter()
+    armed_runs = 0
+    crash_point = None
     try:
         for n in range(args.kills):
             delay = rng.uniform(0, 0.3) if rng.random() < 0.2 else rng.uniform(0.3, 4.0)
+            if crash_point:
+                delay += 2.0  # some more time for an acceptance action to reach the hook
             kill_delays.append(delay)
             time.sleep(delay)  # a random moment, not synchronisation
             if not d.process.alive():
-                failures.append(f"kill {n + 1}: labelwatchd had exited by itself "
-                                f"({d.process.proc.returncode}):\n{d.process.log_tail()}")
-                break
-            d.kill()
+                code = d.process.proc.returncode
+                if crash_point and code == CRASH_EXIT:
+                    hook_exits[crash_point] += 1
+                    d.process.expect_clean_exit = False
+                    d.process.kill()  # closes its log files
+                else:
+                    failures.append(f"kill {n + 1}: labelwatchd had exited by itself "
+                                    f"({code}):\n{d.process.log_tail()}")
+                    break
+            else:
+                d.kill()
             result = integrity(d.state_path) if os.path.exists(d.state_path) else ["no file yet"]
             integrity_results.append(result)
             if result != ["ok"] and result != ["no file yet"]:
                 failures.append(f"kill {n + 1}: integrity_check says {result}")
+            # Every fifth run also arms the executor's test hook, which ends the process
+            # right after an acceptance intent is durable or right after the PUT's
+            # answer, the two moments where a crash could make it act twice.
+            crash_point = {2: "after_intent", 4: "after_send"}.get(n % 5) \
+                if n + 1 < args.kills else None
+            if crash_point:
+                armed_runs += 1
+                d.env["LABELWATCH_TEST_CRASH_POINT"] = crash_point
+            else:
+                d.env.pop("LABELWATCH_TEST_CRASH_POINT", None)
             t = time.monotonic()
             try:
                 d.launch(30)
@@ -240,6 +266,12 @@ def main():
             ledger_states = collections.Counter()
         db.close()
 
+        applied_events = collections.Counter(
+            e.get("checking_task_id") for e in events
+            if e["event"] == "acceptance_decision" and e.get("outcome") == "applied")
+        applied_twice = {k: v for k, v in applied_events.items() if v > 1}
+        if applied_twice:
+            failures.append(f"acceptance_decision applied reported twice: {applied_twice}")
         puts = [e for e in sim.journal(since=0, endpoint="acceptance") if e["method"] == "PUT"]
         per_task = collections.Counter(e["task_id"] for e in puts)
         twice = {k: v for k, v in per_task.items() if v > 1}
@@ -277,13 +309,17 @@ def main():
         f"database: {len(missing)}",
         f"- acceptance: {len(puts)} PUTs in the simulator journal ({applied} answered 200), "
         f"tasks with more than one PUT: {len(twice)}; team tasks accepted: {accepted}; "
-        f"ledger entries: {ledger_entries} {dict(ledger_states)}",
+        f"ledger entries: {ledger_entries} {dict(ledger_states)}; acceptance_decision "
+        f"applied events: {sum(applied_events.values())}, repeated: {len(applied_twice)}",
+        f"- runs with the executor's crash hook armed: "
+        f"{armed_runs}; the hook "
+        f"ended the process {sum(hook_exits.values())} times {dict(hook_exits)} (the other "
+        f"runs were SIGKILLed before an action)",
         f"- result: {'PASS' if not failures else 'FAIL'}",
     ]
     if not puts:
-        lines.append("- note: no acceptance PUT was sent: this build has no acceptance executor "
-                     "(the rule is configured but nothing acts), so the acceptance checks held "
-                     "vacuously")
+        lines.append("- note: no acceptance PUT was sent, so the acceptance checks held "
+                     "vacuously (a build without the acceptance executor?)")
     for f in failures:
         lines.append(f"- failure: {f}")
     summary = "\n".join(lines) + "\n"
