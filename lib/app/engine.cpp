@@ -25,15 +25,34 @@ using std::chrono::system_clock;
 // progress never wait on a long poll interval.
 constexpr milliseconds k_max_driver_sleep{1000};
 
-// The message recorded for a failed poll: stable across attempts (no request id), so a
-// repeating failure does not rewrite the state or repeat the api_error event.
-std::string stable_message(const modelarts::api_error& e) {
+// While state writes fail, how often the engine asks the store to retry them when no
+// new write comes along.
+constexpr milliseconds k_store_retry{2000};
+
+// What makes two failures of a task "the same failure" for the api_error event: the
+// class, HTTP status and error code. Not the message: a detail can vary from poll to
+// poll (where a cut-off document ends, which connect attempt failed) without saying
+// anything new, and one event per poll would drown the log.
+std::string failure_headline(const modelarts::api_error& e) {
   std::string out(modelarts::error_kind_name(e.kind));
   if (e.http_status != 0) out += " (HTTP " + std::to_string(e.http_status) + ")";
   if (!e.error_code.empty()) out += " " + e.error_code;
+  return out;
+}
+
+// The message recorded for a failed poll: the headline, then the server's message and
+// the local detail; no request id, so it is stable across attempts.
+std::string stable_message(const modelarts::api_error& e) {
+  std::string out = failure_headline(e);
   if (!e.error_msg.empty()) out += ": " + e.error_msg;
   if (!e.detail.empty()) out += (e.error_msg.empty() ? ": " : "; ") + e.detail;
   return out;
+}
+
+// The headline part of a message made by stable_message (kind names and error codes
+// hold no ": ").
+std::string_view headline_of(std::string_view message) {
+  return message.substr(0, message.find(": "));
 }
 
 void add_error_fields(event& ev, const modelarts::api_error& e) {
@@ -350,7 +369,7 @@ void engine::handle_poll_failure(const due_job& job, const modelarts::api_error&
     const auto it = states_.find(key);
     const bool repeated = it != states_.end() && it->second.last_error &&
                           it->second.last_error->kind == err.kind &&
-                          it->second.last_error->message == stable_message(err);
+                          headline_of(it->second.last_error->message) == failure_headline(err);
     if (!repeated) {
       const std::string name = it != states_.end() ? it->second.name : std::string{};
       auto ev = make_task_event(now, event_level::warning, "api_error", key, name);
@@ -495,29 +514,48 @@ net::awaitable<void> engine::commit_and_emit(tracker_output out) {
         ev.fields["message"] = r.error().message;
         ev.fields["retried"] = r.error().retried();
         emit(ev);
+        asio::co_spawn(ex_, retry_store(), asio::detached);
       }
       for (auto& e : events) held_events_.push_back(std::move(e));
       co_return;
     }
-    if (store_failing_) {
-      store_failing_ = false;
-      event ev;
-      ev.ts = wall_now();
-      ev.level = event_level::info;
-      ev.name = "state_write_recovered";
-      ev.fields["held_events"] = held_events_.size();
-      emit(ev);
-    }
-    // Everything submitted earlier is durable now, including the held writes.
-    auto held = std::move(held_events_);
-    held_events_.clear();
-    for (const auto& e : held) emit(e);
+    store_recovered();
   } else {
     // Nothing persistent changed (last_success and the snapshot ride along with the
     // next real change): keep the fresh snapshot in memory for metrics and views.
     states_.insert_or_assign(key, std::move(out.state));
   }
   for (const auto& e : events) emit(e);
+}
+
+void engine::store_recovered() {
+  if (store_failing_) {
+    store_failing_ = false;
+    event ev;
+    ev.ts = wall_now();
+    ev.level = event_level::info;
+    ev.name = "state_write_recovered";
+    ev.fields["held_events"] = held_events_.size();
+    emit(ev);
+  }
+  // Everything submitted earlier is durable now, including the held writes.
+  auto held = std::move(held_events_);
+  held_events_.clear();
+  for (const auto& e : held) emit(e);
+}
+
+net::awaitable<void> engine::retry_store() {
+  // Held events wait for a successful commit, but when nothing changes after the disk
+  // has room again no commit comes: flush now and then, so the kept writes land and
+  // the held events go out.
+  asio::steady_timer timer(ex_);
+  while (store_failing_ && !stopping_) {
+    timer.expires_after(k_store_retry);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!store_failing_ || stopping_) break;
+    auto r = co_await store_.flush();
+    if (r) store_recovered();
+  }
 }
 
 void engine::emit(const event& e) { events_.publish(e); }

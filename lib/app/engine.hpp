@@ -11,8 +11,10 @@
 //
 // Ordering: a job's events are published after the commit that records its state. When
 // a commit fails (disk full) the events are held and published after the next successful
-// commit, which the store guarantees covers the held writes too. So a restart never
-// re-emits a transition, and nothing is emitted whose state is not on disk.
+// commit, which the store guarantees covers the held writes too (or after a successful
+// flush, which the engine tries every 2 s while writes fail, so the held events go out
+// even when nothing changes once the disk has room again). So a restart never re-emits
+// a transition, and nothing is emitted whose state is not on disk.
 //
 // Which tasks are watched: the explicit ids of each `[[watch]]`, plus, for watches with
 // discover = true, every task the list endpoints return and every task the store
@@ -124,6 +126,8 @@ class engine {
   net::awaitable<void> discover(const due_job& job, modelarts::api_client& api);
   net::awaitable<void> sample_quality(const due_job& job, modelarts::api_client& api);
   net::awaitable<void> commit_and_emit(tracker_output out);
+  net::awaitable<void> retry_store();
+  void store_recovered();
   void handle_poll_failure(const due_job& job, const modelarts::api_error& err);
   void emit(const event& e);
   void note_auth(bool ok, const std::string& problem, sys_time now);

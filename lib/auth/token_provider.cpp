@@ -143,7 +143,7 @@ token_provider::request_token() {
       }
       err.kind = errc::decode;
       err.http_status = res->status;
-      err.request_id = std::string(request_id);
+      err.request_id = modelarts::request_id_from_header(request_id);
       err.detail = token.empty() ? "IAM response has no X-Subject-Token header" : expiry.error();
       if (observer_)
         observer_->on_request(modelarts::operation::iam_token, res->status, err.kind, took);

@@ -6,6 +6,7 @@
 #include "modelarts/api_error.hpp"
 #include "modelarts/decode.hpp"
 
+#include <string>
 #include <string_view>
 
 namespace labelwatch::modelarts {
@@ -21,5 +22,10 @@ api_error error_from_response(unsigned http_status, std::string_view body,
 // A 2xx whose body does not decode: class decode, the JSON path message as detail.
 api_error error_from_decode(unsigned http_status, const decode_error& error,
                             std::string_view x_request_id);
+
+// An X-Request-Id header value as it may go into events and messages: visible ASCII
+// only (anything else becomes '?'), at most 128 bytes. A header can carry any byte but
+// control characters, and request ids are opaque tokens.
+std::string request_id_from_header(std::string_view value);
 
 }  // namespace labelwatch::modelarts

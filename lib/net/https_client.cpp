@@ -4,6 +4,7 @@
 #include "core/token_bucket.hpp"
 #include "core/version.hpp"
 #include "net/async_semaphore.hpp"
+#include "net/http_response.hpp"
 #include "net/tls_client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -45,7 +46,6 @@ using steady = std::chrono::steady_clock;
 using boost::system::error_code;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::uint32_t k_header_limit = 64 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -188,60 +188,20 @@ awaitable<exchange_outcome> write_and_read(Stream& stream, connection& conn,
     co_return out;
   }
 
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(body_limit);
-  parser.header_limit(k_header_limit);
+  response_parser parser;
+  apply_response_limits(parser, body_limit);
   auto [rec, read] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
   (void)read;
-  if (rec == ssl::error::stream_truncated && parser.need_eof()) {
-    // A body delimited by the end of the connection, closed without TLS close_notify:
-    // the message itself is complete.
-    error_code eof_ec;
-    parser.put_eof(eof_ec);
-    if (!eof_ec) rec = {};
+  const bool late = rec && timed_out(rec);
+  auto finished =
+      finish_response_read(parser, rec, conn.buffer.size(), body_limit, late, timeout_text);
+  out.response_started = finished.response_started;
+  out.keep_alive = finished.keep_alive;
+  if (finished.response) {
+    out.response = std::move(finished.response);
+  } else {
+    out.error = std::move(finished.error);
   }
-  out.response_started = parser.got_some() || conn.buffer.size() != 0;
-  if (rec) {
-    if (timed_out(rec)) {
-      out.error = failure(errc::timeout, request_phase::read,
-                          std::string(timeout_text) + " reading the response");
-    } else if (rec == http::error::body_limit) {
-      out.error =
-          failure(errc::body_too_large, request_phase::read,
-                  "response body exceeds the limit of " + std::to_string(body_limit) + " bytes");
-    } else if (rec == http::error::header_limit) {
-      out.error = failure(
-          errc::body_too_large, request_phase::read,
-          "response header exceeds the limit of " + std::to_string(k_header_limit) + " bytes");
-    } else if (!out.response_started) {
-      out.error = failure(errc::network, request_phase::read,
-                          "connection closed before a response arrived (" + rec.message() + ")");
-    } else if (rec == http::error::partial_message || rec == ssl::error::stream_truncated ||
-               rec == asio::error::eof || rec == asio::error::connection_reset) {
-      std::string what = "response truncated: the connection closed after " +
-                         std::to_string(parser.get().body().size()) + " body bytes";
-      if (const auto len = parser.content_length(); len && parser.is_header_done())
-        what += " of " + std::to_string(*len);
-      out.error = failure(errc::network, request_phase::read, std::move(what));
-    } else if (rec.category() == http::make_error_code(http::error::bad_version).category()) {
-      out.error =
-          failure(errc::network, request_phase::read, "invalid HTTP response: " + rec.message());
-    } else {
-      out.error = failure(errc::network, request_phase::read,
-                          "reading the response failed: " + rec.message());
-    }
-    co_return out;
-  }
-
-  auto& msg = parser.get();
-  client_response res;
-  res.status = msg.result_int();
-  for (const auto& field : msg)
-    res.headers.push_back(
-        http_header{std::string(field.name_string()), std::string(field.value())});
-  out.keep_alive = msg.keep_alive() && conn.buffer.size() == 0;
-  res.body = std::move(msg.body());
-  out.response = std::move(res);
   co_return out;
 }
 

@@ -606,12 +606,15 @@ void metrics::count_poll_error(std::string_view kind, errc reason) {
   if (it == m.poll_error_slots.end())
     it = m.poll_error_slots.emplace(std::string(kind), std::array<Counter*, 16>{}).first;
   const auto raw = static_cast<int>(reason);
-  // Classes 1..9 get their own slot; everything else shares "other" in slot 0.
-  const std::size_t slot = (raw >= 1 && raw <= 9) ? static_cast<std::size_t>(raw) : 0;
+  // Classes 1..9 and the local failures 100..105 get their own slot; anything else
+  // shares "other" in slot 0.
+  std::size_t slot = 0;
+  if (raw >= 1 && raw <= 9) slot = static_cast<std::size_t>(raw);
+  if (raw >= 100 && raw <= 105) slot = static_cast<std::size_t>(raw - 90);
   auto*& c = it->second[slot];
   if (c == nullptr) {
     c = &m.poll_errors.Add(
-        {{"kind", std::string(kind)}, {"reason", std::string(reason_name(reason))}});
+        {{"kind", std::string(kind)}, {"reason", std::string(modelarts::error_kind_name(reason))}});
   }
   c->Increment();
 }

@@ -124,7 +124,9 @@ class metrics {
   void declare_acceptance_rule(std::string_view rule, std::string_view action);
 
   // labelwatch_poll_errors_total{kind,reason}: `kind` is "auto", "workforce" or the name
-  // of a non-task poll ("discovery", "samples"); `reason` is reason_name(reason).
+  // of a non-task poll ("discovery", "samples"); `reason` is
+  // modelarts::error_kind_name(reason), the same name as the api_error event's `reason`
+  // (the nine API classes, or a local failure such as "body_too_large").
   void count_poll_error(std::string_view kind, errc reason);
   void count_poll_error(task_kind kind, errc reason);
 

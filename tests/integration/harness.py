@@ -35,7 +35,7 @@ Pieces
     Sim                             a running labelwatch-sim: start(...), v2(path),
                                     get/put/post, control(...), journal(...),
                                     arm_fault(...), clear_faults(), patch_task(...),
-                                    view(), task(...), issue_token(...), stop()
+                                    view(), task(...), issue_token(...), kill(), stop()
     daemon_config(sim, watches,..)  TOML text for labelwatchd watching a Sim
     Daemon                          a running labelwatchd: start(...), events(...),
                                     wait_event(...), get(path), metrics(), tasks(),
@@ -425,14 +425,19 @@ class Sim:
 
     @classmethod
     def start(cls, testcase, scenario="builtin:seeds", auth="aksk", tls=True, args=(),
-              env=None, timeout=20.0):
+              env=None, timeout=20.0, port=0, tls_files=None):
+        """port: listen on this port (0: the OS chooses). tls_files: (cert, key, ca) to
+        serve instead of a generated certificate, ca being what clients verify it with
+        (a restarted simulator keeps its identity)."""
         workdir = tempfile.mkdtemp(prefix="lw-sim-")
         if testcase is not None:
             testcase.addCleanup(_rmtree, workdir)
         ready_path = os.path.join(workdir, "ready.json")
-        argv = [bin_path("labelwatch-sim"), "--listen", "127.0.0.1:0", "--ready-file", ready_path,
-                "--scenario", scenario, "--auth", auth]
-        if tls:
+        argv = [bin_path("labelwatch-sim"), "--listen", f"127.0.0.1:{port}", "--ready-file",
+                ready_path, "--scenario", scenario, "--auth", auth]
+        if tls_files:
+            argv += ["--tls-cert", tls_files[0], "--tls-key", tls_files[1]]
+        elif tls:
             argv += ["--tls", "auto", "--tls-dir", os.path.join(workdir, "tls")]
         else:
             argv += ["--tls", "off"]
@@ -443,6 +448,8 @@ class Sim:
         proc = Process(argv, workdir, "labelwatch-sim", env=full_env, testcase=testcase,
                        expect_clean_exit=True)
         ready = read_ready_file(ready_path, timeout, proc)
+        if tls_files:
+            ready = dict(ready, ca_file=tls_files[2])
         sim = cls(proc, ready, workdir)
         if testcase is not None:
             testcase.addCleanup(sim.close_clients)
@@ -555,6 +562,12 @@ class Sim:
         self.client.close()
         self._control.close()
 
+    def kill(self):
+        """SIGKILL, as a crash would."""
+        self.close_clients()
+        self.process.expect_clean_exit = False
+        self.process.kill()
+
     def stop(self):
         """Stops the simulator (SIGTERM); raises AssertionError unless it exits 0."""
         self.close_clients()
@@ -619,12 +632,15 @@ class Daemon:
 
     @classmethod
     def start(cls, testcase, sim, watches, poll=None, extra="", workdir=None, env=None,
-              args=(), timeout=30.0, expect_clean_exit=True, cloud=None):
+              args=(), timeout=30.0, expect_clean_exit=True, cloud=None, state_path=None):
+        """state_path: the state database (default: state.db in the work directory)."""
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="lw-daemon-")
             if testcase is not None:
                 testcase.addCleanup(_rmtree, workdir)
         d = cls(testcase, workdir, expect_clean_exit)
+        if state_path:
+            d.state_path = state_path
         with open(d.config_path, "w") as f:
             f.write(daemon_config(sim, watches, poll=poll, events_log=d.events_path,
                                   state_path=d.state_path, extra=extra, cloud=cloud))

@@ -3,6 +3,7 @@
 #include "config/check.hpp"
 #include "config/reader.hpp"
 #include "config_test_util.hpp"
+#include "../unprivileged.hpp"
 
 #include <gtest/gtest.h>
 
@@ -57,6 +58,16 @@ class temp_dir : public ::testing::Test {
   // A config whose state directory is the temp dir and whose secrets come from `env`.
   std::string base(std::string_view more = "") const {
     return with_cloud("[state]\npath = \"" + path("state.db") + "\"\n" + std::string{more});
+  }
+
+  // check() with aksk_env as a user without privileges (as root: in a child that dropped
+  // them, see unprivileged.hpp); the errors' messages, one per line.
+  std::string unprivileged_errors(const std::string& toml) {
+    return labelwatch::testing::as_unprivileged([&] {
+      std::string out;
+      for (const auto& e : check(toml, aksk_env).errors) out += e.message + "\n";
+      return out;
+    });
   }
 
   std::map<std::string, std::string> aksk_env{{"HUAWEICLOUD_SDK_AK", "ak"}, {"HUAWEICLOUD_SDK_SK", "sk"}};
@@ -148,12 +159,11 @@ TEST_F(references, a_directory_is_not_a_file) {
 }
 
 TEST_F(references, unreadable_file) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads every file";
+  labelwatch::testing::open_to_unprivileged(dir_);
   const auto ca = write("ca.pem", "x", fs::perms::none);
-  const auto report = check(with_cloud("ca_file = \"" + ca + "\"\n[state]\npath = \"" + path("state.db") + "\"\n"),
-                            aksk_env);
-  ASSERT_EQ(report.errors.size(), 1u) << dump(report.errors);
-  EXPECT_EQ(report.errors[0].message, ca + " is not readable by this user: Permission denied");
+  const auto errors =
+      unprivileged_errors(with_cloud("ca_file = \"" + ca + "\"\n[state]\npath = \"" + path("state.db") + "\"\n"));
+  EXPECT_EQ(errors, ca + " is not readable by this user: Permission denied\n");
 }
 
 TEST_F(references, world_readable_secret_is_a_note) {
@@ -223,13 +233,12 @@ TEST_F(references, state_directory_must_exist_and_be_writable) {
   ASSERT_EQ(report.errors.size(), 1u) << dump(report.errors);
   EXPECT_EQ(report.errors[0].message, path("file") + " is not a directory");
 
-  if (::geteuid() != 0) {
-    fs::create_directories(path("ro"));
-    fs::permissions(path("ro"), fs::perms::owner_read | fs::perms::owner_exec);
-    report = check(with_cloud("[state]\npath = \"" + path("ro/state.db") + "\"\n"), aksk_env);
-    ASSERT_EQ(report.errors.size(), 1u) << dump(report.errors);
-    EXPECT_EQ(report.errors[0].message, "directory " + path("ro") + " is not writable by this user: Permission denied");
-  }
+  labelwatch::testing::open_to_unprivileged(dir_);
+  fs::create_directories(path("ro"));
+  fs::permissions(path("ro"), fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                  fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  EXPECT_EQ(unprivileged_errors(with_cloud("[state]\npath = \"" + path("ro/state.db") + "\"\n")),
+            "directory " + path("ro") + " is not writable by this user: Permission denied\n");
 }
 
 TEST_F(references, a_directory_systemd_creates_is_a_note) {

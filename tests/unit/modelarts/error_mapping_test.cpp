@@ -78,3 +78,13 @@ TEST(error_mapping, code_labels) {
   EXPECT_EQ(request_code_label(0, errc::body_too_large), "body_too_large");
   EXPECT_EQ(request_code_label(0, errc::network), "network");
 }
+
+// Found by fuzz.http_response (corpus/http_response/edge-obs-text-request-id.http): a
+// header may carry bytes above 0x7F and tabs, which went raw into api_error events.
+TEST(error_mapping, a_request_id_header_is_made_printable_and_bounded) {
+  const auto e = error_from_response(500, "", " \xff\xfe\tid-1 ", "", now);
+  EXPECT_EQ(e.request_id, "???id-1");
+  const auto d = error_from_decode(200, decode_error{"a", "b"}, std::string(300, 'x'));
+  EXPECT_EQ(d.request_id, std::string(128, 'x'));
+  EXPECT_EQ(request_id_from_header("4d0c-\x01-ok"), "4d0c-?-ok");
+}

@@ -351,6 +351,8 @@ TEST(metrics, counters_and_self_series) {
   m.count_poll_error(task_kind::workforce, errc::throttled);
   m.count_poll_error("discovery", errc::timeout);
   m.count_poll_error("discovery", errc::store_failed);
+  m.count_poll_error(task_kind::auto_labeling, errc::body_too_large);
+  m.count_poll_error(task_kind::auto_labeling, static_cast<errc>(77));
   m.observe_api_response("get_workforce_task", 200, 0.02);
   m.observe_api_response("get_workforce_task", 200, 0.3);
   m.observe_api_response("get_workforce_task", 429, 0.001);
@@ -374,7 +376,9 @@ TEST(metrics, counters_and_self_series) {
           "# TYPE labelwatch_poll_errors_total counter",
           R"(labelwatch_poll_errors_total{kind="workforce",reason="throttled"} 1)",
           R"(labelwatch_poll_errors_total{kind="discovery",reason="timeout"} 1)",
-          R"(labelwatch_poll_errors_total{kind="discovery",reason="other"} 1)",
+          R"(labelwatch_poll_errors_total{kind="discovery",reason="store_failed"} 1)",
+          R"(labelwatch_poll_errors_total{kind="auto",reason="body_too_large"} 1)",
+          R"(labelwatch_poll_errors_total{kind="auto",reason="other"} 1)",
           "# TYPE labelwatch_api_requests_total counter",
           R"(labelwatch_api_requests_total{code="200",operation="get_workforce_task"} 2)",
           R"(labelwatch_api_requests_total{code="429",operation="get_workforce_task"} 1)",

@@ -3,6 +3,7 @@
 #include "store/schema.hpp"
 #include "store/sqlite.hpp"
 #include "store_fixture.hpp"
+#include "../unprivileged.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,30 +100,47 @@ TEST(store_open, a_missing_directory_is_a_clear_error) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("nope")));
 }
 
+namespace {
+
+// What state_store::open says, as a user without privileges (see unprivileged.hpp).
+std::string unprivileged_open_error(const std::string& path) {
+  return labelwatch::testing::as_unprivileged([&] {
+    auto r = state_store::open(options_for(path));
+    if (r) {
+      (*r)->close();
+      return std::string("opened");
+    }
+    return std::string(to_string(r.error().kind)) + ": " + r.error().message;
+  });
+}
+
+}  // namespace
+
 TEST(store_open, an_unwritable_directory_is_a_clear_error) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root can write anywhere";
   temp_dir dir;
+  labelwatch::testing::open_to_unprivileged(dir.path());
   const auto sub = dir.file("ro");
   std::filesystem::create_directory(sub);
-  std::filesystem::permissions(sub, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-  const auto r = state_store::open(options_for(sub + "/state.db"));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, error_kind::open);
-  EXPECT_NE(r.error().message.find(sub), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("Permission denied"), std::string::npos) << r.error().message;
+  using p = std::filesystem::perms;
+  std::filesystem::permissions(sub, p::owner_read | p::owner_exec | p::group_read | p::group_exec |
+                                        p::others_read | p::others_exec);
+  const auto error = unprivileged_open_error(sub + "/state.db");
+  EXPECT_EQ(error.rfind("open: ", 0), 0u) << error;
+  EXPECT_NE(error.find(sub), std::string::npos) << error;
+  EXPECT_NE(error.find("Permission denied"), std::string::npos) << error;
+  EXPECT_FALSE(std::filesystem::exists(sub + "/state.db"));
 }
 
 TEST(store_open, an_unreadable_file_is_a_clear_error) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root can read anything";
   temp_dir dir;
+  labelwatch::testing::open_to_unprivileged(dir.path());
   const auto path = dir.file("state.db");
   open_ok(options_for(path))->close();
   std::filesystem::permissions(path, std::filesystem::perms::none);
-  const auto r = state_store::open(options_for(path));
-  ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, error_kind::open);
-  EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
-  EXPECT_NE(r.error().message.find("Permission denied"), std::string::npos) << r.error().message;
+  const auto error = unprivileged_open_error(path);
+  EXPECT_EQ(error.rfind("open: ", 0), 0u) << error;
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_NE(error.find("Permission denied"), std::string::npos) << error;
 }
 
 TEST(store_open, a_directory_in_place_of_the_file_is_a_clear_error) {
