@@ -172,6 +172,11 @@ class SampleQuality(unittest.TestCase):
             out += page
             offset += 1
 
+    def setUp(self):
+        # The simulator outlives the tests; a keep-alive connection idle since the last
+        # test may have been closed by its read timeout.
+        self.sim.close_clients()
+
     def view_of(self, dataset):
         for d in self.sim.view()["datasets"]:
             if d["dataset_id"] == dataset:
@@ -180,6 +185,17 @@ class SampleQuality(unittest.TestCase):
 
     def start_daemon(self, watches, poll=None):
         return harness.Daemon.start(self, self.sim, watches, poll=poll or POLL)
+
+    def value(self, d, name, **labels):
+        """The series of `name` with exactly these labels (job/instance aside), or None."""
+        for line in d.metrics().splitlines():
+            if not line.startswith(name + "{"):
+                continue
+            head, _, value = line.rpartition(" ")
+            got = dict(harness._parse_labels(head[len(name) + 1:-1]))  # noqa: SLF001
+            if got == labels:
+                return float(value)
+        return None
 
     def metric_map(self, d, name, key, **labels):
         """{label value of `key`: value} of every series of `name` matching `labels`."""
@@ -228,7 +244,7 @@ class SampleQuality(unittest.TestCase):
         buckets = self.metric_map(d, "modelarts_auto_annotation_label_score_bucket", "le",
                                   dataset_id=DS)
         self.assertEqual(buckets, {k: float(v) for k, v in raw["buckets"].items()})
-        self.assertEqual(d.metric("modelarts_auto_annotation_label_score_count", dataset_id=DS),
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_label_score_count", dataset_id=DS),
                          view["labels_scored"])
         for name in ("car", "bus"):
             self.assertEqual(
@@ -237,17 +253,17 @@ class SampleQuality(unittest.TestCase):
                 {k: float(v) for k, v in raw["by_label"][name].items()}, name)
             per_bucket = view["label_score_buckets"][name]
             self.assertEqual(raw["by_label"][name]["1"], sum(per_bucket), name)
-        self.assertEqual(d.metric("modelarts_auto_annotation_label_score_count", dataset_id=DS,
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_label_score_count", dataset_id=DS,
                                   label_name="unicycle"), 0.0)
-        self.assertEqual(d.metric("modelarts_auto_annotation_hard_samples", dataset_id=DS), 420.0)
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_hard_samples", dataset_id=DS), 420.0)
         self.assertEqual(self.metric_map(d, "modelarts_auto_annotation_hard_reasons", "reason",
                                          dataset_id=DS),
                          {k: float(v) for k, v in raw["reasons"].items()})
-        self.assertEqual(d.metric("modelarts_auto_annotation_dataset_samples", dataset_id=DS),
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_dataset_samples", dataset_id=DS),
                          3000.0)
-        self.assertEqual(d.metric("labelwatch_sample_round_truncated", dataset_id=DS), 0.0)
+        self.assertEqual(self.value(d, "labelwatch_sample_round_truncated", dataset_id=DS), 0.0)
         self.assertIsNotNone(
-            d.metric("labelwatch_sample_round_last_success_timestamp_seconds", dataset_id=DS))
+            self.value(d, "labelwatch_sample_round_last_success_timestamp_seconds", dataset_id=DS))
 
         # The round event: counts, quantiles from the raw scores, hard figures.
         self.assertEqual(first["samples"], 3000)
@@ -318,8 +334,8 @@ class SampleQuality(unittest.TestCase):
         self.assertEqual(trunc["max_samples"], 1000)
         self.assertEqual(trunc["list_requests"], 10)
         self.assertEqual(sum(trunc["by_status"].values()), 1000)
-        self.assertEqual(d.metric("labelwatch_sample_round_truncated", dataset_id=DS_TRUNC), 1.0)
-        self.assertEqual(d.metric("modelarts_auto_annotation_dataset_samples",
+        self.assertEqual(self.value(d, "labelwatch_sample_round_truncated", dataset_id=DS_TRUNC), 1.0)
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_dataset_samples",
                                   dataset_id=DS_TRUNC), 1234.0)
         self.assertEqual(sum(self.metric_map(d, "modelarts_auto_annotation_samples",
                                              "sample_status", dataset_id=DS_TRUNC).values()),
@@ -367,7 +383,7 @@ class SampleQuality(unittest.TestCase):
         view = self.view_of(DS_THIN)
         self.assertEqual(first["hard_samples"], view["hard"])
         self.assertEqual(first["labels_scored"], 40)
-        self.assertEqual(d.metric("modelarts_auto_annotation_hard_samples", dataset_id=DS_THIN),
+        self.assertEqual(self.value(d, "modelarts_auto_annotation_hard_samples", dataset_id=DS_THIN),
                          float(view["hard"]))
         second = d.wait_event("sample_quality_round", timeout=60, count=2, dataset_id=DS_THIN)
         self.assertEqual(second["detail_requests"], 0)
@@ -386,7 +402,7 @@ class SampleQuality(unittest.TestCase):
         self.assertIn(DS_TRUNC, d.metrics())
         with open(d.config_path, "w") as f:
             f.write(harness.daemon_config(
-                self.sim, [{"dataset_id": DS_TRUNC, "discover": False, "sample_quality": False}],
+                self.sim, [{"dataset_id": DS_TRUNC, "discover": True, "sample_quality": False}],
                 poll=POLL, events_log=d.events_path, state_path=d.state_path))
         os.kill(d.process.pid, signal.SIGHUP)
         d.wait_event("config_reloaded")
