@@ -204,6 +204,8 @@ std::string realistic_exposition() {
   m.count_acceptance("pass-high-quality", "pass_all", observe::acceptance_outcome::dry_run);
   m.observe_api_failure("get_auto_task", errc::timeout, 10.0);
   m.count_event_dropped("file");
+  m.observe_scheduler_lag(0.02);
+  m.count_state_write_error("full");
   m.set_token_expiry(wall_now() + std::chrono::hours(23));
   observe::sample_quality_view q;
   q.samples_by_status = {{"UN_ANNOTATION", 1200}, {"__AUTO_ANNOTATION__", 800}};
