@@ -6,11 +6,11 @@
 #include "observe/metrics.hpp"
 #include "store/store.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -90,8 +90,7 @@ net::awaitable<listing_result> list_samples_for_quality(modelarts::api_client& a
                                                         listing_options options,
                                                         detail_cache* cache) {
   const std::size_t max_samples = std::max<std::size_t>(options.max_samples, 1);
-  const auto limit =
-      static_cast<std::uint32_t>(std::min<std::size_t>(k_max_page, max_samples));
+  const auto limit = static_cast<std::uint32_t>(std::min<std::size_t>(k_max_page, max_samples));
   request_pacer unpaced;
   request_pacer& pace = options.pacer ? *options.pacer : unpaced;
   modelarts::pagination pages(limit);
@@ -279,7 +278,7 @@ net::awaitable<bool> sample_quality_monitor::run_round(config::watch_config watc
   emit_(round);
   if (q.truncated)
     spdlog::debug("sample quality round of {}: read {} of {} samples (max_samples_per_round)",
-                 dataset, q.samples, q.dataset_samples.value_or(-1));
+                  dataset, q.samples, q.dataset_samples.value_or(-1));
 
   // Low confidence: one event per crossing; the state survives restarts in the store.
   // Named arguments: gcc 12 mishandles class prvalues passed in a co_await expression.

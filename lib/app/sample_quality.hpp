@@ -80,12 +80,12 @@ struct listing_options {
 
 // What one listing read.
 struct sample_listing {
-  std::vector<modelarts::sample> samples;  // at most max_samples, each id once
+  std::vector<modelarts::sample> samples;       // at most max_samples, each id once
   std::optional<std::int64_t> dataset_samples;  // the list's sample_count
-  bool truncated = false;        // the dataset holds more than max_samples
+  bool truncated = false;                       // the dataset holds more than max_samples
   std::uint32_t list_requests = 0;
   std::uint32_t detail_requests = 0;
-  std::uint32_t details_cached = 0;  // thin items completed from the cache
+  std::uint32_t details_cached = 0;    // thin items completed from the cache
   std::uint32_t details_vanished = 0;  // thin items whose detail answered not-found
 };
 

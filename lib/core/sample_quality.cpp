@@ -13,25 +13,25 @@ namespace json = boost::json;
 // boxes of object detection; 19-29 compare a prediction on an augmented copy of the
 // image with the prediction on the original.
 constexpr std::array<std::string_view, k_hard_reason_count> k_reason_names{
-    "no_target",                   // 0  no target objects are identified
-    "low_confidence",              // 1  the confidence is low
-    "cluster_inconsistent",        // 2  clustering on the training set disagrees with the prediction
-    "training_outlier",            // 3  prediction far from same-type data in the training set
-    "sequence_inconsistent",       // 4  consecutive similar images predicted differently
-    "resolution_offset",           // 5  image resolution vs training distribution
-    "aspect_ratio_offset",         // 6  image aspect ratio
-    "brightness_offset",           // 7  image brightness
-    "saturation_offset",           // 8  image saturation
-    "color_richness_offset",       // 9  image colour richness
-    "definition_offset",           // 10 image definition (sharpness)
-    "box_count_offset",            // 11 number of boxes
-    "box_area_std_offset",         // 12 standard deviation of box areas
-    "box_aspect_ratio_offset",     // 13 box aspect ratio
-    "box_area_ratio_offset",       // 14 share of the image the boxes cover
-    "box_edge_offset",             // 15 box edges
-    "box_brightness_offset",       // 16 box brightness
-    "box_definition_offset",       // 17 box definition
-    "box_stack_offset",            // 18 stacking (overlap) of boxes
+    "no_target",                // 0  no target objects are identified
+    "low_confidence",           // 1  the confidence is low
+    "cluster_inconsistent",     // 2  clustering on the training set disagrees with the prediction
+    "training_outlier",         // 3  prediction far from same-type data in the training set
+    "sequence_inconsistent",    // 4  consecutive similar images predicted differently
+    "resolution_offset",        // 5  image resolution vs training distribution
+    "aspect_ratio_offset",      // 6  image aspect ratio
+    "brightness_offset",        // 7  image brightness
+    "saturation_offset",        // 8  image saturation
+    "color_richness_offset",    // 9  image colour richness
+    "definition_offset",        // 10 image definition (sharpness)
+    "box_count_offset",         // 11 number of boxes
+    "box_area_std_offset",      // 12 standard deviation of box areas
+    "box_aspect_ratio_offset",  // 13 box aspect ratio
+    "box_area_ratio_offset",    // 14 share of the image the boxes cover
+    "box_edge_offset",          // 15 box edges
+    "box_brightness_offset",    // 16 box brightness
+    "box_definition_offset",    // 17 box definition
+    "box_stack_offset",         // 18 stacking (overlap) of boxes
     "gaussian_blur_inconsistent",  // 19 augmentation: GaussianBlur
     "fliplr_inconsistent",         // 20 augmentation: fliplr
     "crop_inconsistent",           // 21 augmentation: Crop
@@ -188,7 +188,8 @@ sample_quality summarize(const std::vector<modelarts::sample>& samples,
     }
   }
   q.quantiles = quantiles_of(std::move(all_scores));
-  for (auto& [name, scores] : named_scores) q.quantiles_by_label[name] = quantiles_of(std::move(scores));
+  for (auto& [name, scores] : named_scores)
+    q.quantiles_by_label[name] = quantiles_of(std::move(scores));
   return q;
 }
 

@@ -105,7 +105,8 @@ struct fixture {
     return std::move(*out);
   }
 
-  app::sample_listing list(std::string dataset, std::size_t max, app::detail_cache* cache = nullptr) {
+  app::sample_listing list(std::string dataset, std::size_t max,
+                           app::detail_cache* cache = nullptr) {
     observer.requests.clear();
     auto r = run<boost::system::result<app::sample_listing, app::listing_error>>(
         [&]() -> net::awaitable<boost::system::result<app::sample_listing, app::listing_error>> {
@@ -270,19 +271,22 @@ TEST(sample_monitor, round_exports_emits_and_crosses_once) {
   w.low_confidence_median = 0.99;  // every median is below
   monitor->configure(config_with({w}));
   const auto round = [&](const config::watch_config& watch) {
-    return f.run<bool>([&]() -> net::awaitable<bool> {
-      co_return co_await monitor->run_round(watch, *f.client);
-    });
+    return f.run<bool>(
+        [&]() -> net::awaitable<bool> { co_return co_await monitor->run_round(watch, *f.client); });
   };
 
   ASSERT_TRUE(round(w));
   const auto body = m.serialize();
-  EXPECT_THAT(body, HasSubstr(R"(modelarts_auto_annotation_label_score_count{dataset_id="ds250"} 200)"));
+  EXPECT_THAT(body,
+              HasSubstr(R"(modelarts_auto_annotation_label_score_count{dataset_id="ds250"} 200)"));
   EXPECT_THAT(body, HasSubstr(R"(label_name="car")"));
-  EXPECT_THAT(body, HasSubstr(R"(modelarts_auto_annotation_dataset_samples{dataset_id="ds250"} 250)"));
+  EXPECT_THAT(body,
+              HasSubstr(R"(modelarts_auto_annotation_dataset_samples{dataset_id="ds250"} 250)"));
   EXPECT_THAT(body, HasSubstr(R"(labelwatch_sample_round_truncated{dataset_id="ds250"} 1)"));
-  EXPECT_THAT(body, HasSubstr(
-                        R"(labelwatch_sample_round_last_success_timestamp_seconds{dataset_id="ds250"} 1606188000)"));
+  EXPECT_THAT(
+      body,
+      HasSubstr(
+          R"(labelwatch_sample_round_last_success_timestamp_seconds{dataset_id="ds250"} 1606188000)"));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].name, "sample_quality_round");
   EXPECT_EQ(events[0].fields.at("dataset_id").as_string(), "ds250");
@@ -292,7 +296,8 @@ TEST(sample_monitor, round_exports_emits_and_crosses_once) {
   EXPECT_EQ(events[0].fields.at("list_requests").as_uint64(), 2u);
   EXPECT_EQ(events[1].name, "low_confidence_batch");
   EXPECT_EQ(events[1].level, event_level::warning);
-  EXPECT_EQ(events[1].fields.at("median").as_double(), events[0].fields.at("score_p50").as_double());
+  EXPECT_EQ(events[1].fields.at("median").as_double(),
+            events[0].fields.at("score_p50").as_double());
   EXPECT_EQ(events[1].fields.at("threshold").as_double(), 0.99);
 
   // Still low: a round event, no second warning.
@@ -337,9 +342,8 @@ TEST(sample_monitor, failure_keeps_previous_figures_and_reports_once) {
   const auto missing = watch_of("dsMissing");
   monitor.configure(config_with({missing}));
   const auto round = [&](const config::watch_config& watch) {
-    return f.run<bool>([&]() -> net::awaitable<bool> {
-      co_return co_await monitor.run_round(watch, *f.client);
-    });
+    return f.run<bool>(
+        [&]() -> net::awaitable<bool> { co_return co_await monitor.run_round(watch, *f.client); });
   };
   EXPECT_FALSE(round(missing));
   EXPECT_FALSE(round(missing));

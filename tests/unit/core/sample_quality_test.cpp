@@ -85,8 +85,9 @@ TEST(score_distribution, buckets_are_upper_inclusive_like_le) {
   EXPECT_EQ(bucket_of(std::nextafter(0.1, 1.0)), 1u);
   EXPECT_EQ(bucket_of(0.2), 1u);
   // The same double the decoder reads from "0.3", not 0.1 + 0.2 (which is above 0.3).
-  EXPECT_EQ(bucket_of(decode(R"({"sample_id":"x","labels":[{"score":0.3}]})").labels[0].score.value()),
-            2u);
+  EXPECT_EQ(
+      bucket_of(decode(R"({"sample_id":"x","labels":[{"score":0.3}]})").labels[0].score.value()),
+      2u);
   EXPECT_EQ(bucket_of(0.1 + 0.2), 3u);
   EXPECT_EQ(bucket_of(0.7), 6u);
   EXPECT_EQ(bucket_of(0.71), 7u);
@@ -171,10 +172,11 @@ TEST(sample_figures, reasons_from_labels_and_metadata_count_once_per_sample) {
   EXPECT_EQ(q.hard_samples, 2);
   EXPECT_THAT(q.hard_reasons, ElementsAre(Pair(3, 2), Pair(19, 2), Pair(20, 2), Pair(21, 2),
                                           Pair(30, 2), Pair(45, 2)));
-  EXPECT_THAT(q.hard_reasons_by_label(),
-              ElementsAre(Pair("19_gaussian_blur_inconsistent", 2), Pair("20_fliplr_inconsistent", 2),
-                          Pair("21_crop_inconsistent", 2), Pair("30_abnormal_data", 2),
-                          Pair("3_training_outlier", 2), Pair("undocumented", 2)));
+  EXPECT_THAT(
+      q.hard_reasons_by_label(),
+      ElementsAre(Pair("19_gaussian_blur_inconsistent", 2), Pair("20_fliplr_inconsistent", 2),
+                  Pair("21_crop_inconsistent", 2), Pair("30_abnormal_data", 2),
+                  Pair("3_training_outlier", 2), Pair("undocumented", 2)));
 }
 
 TEST(sample_figures, which_flag_makes_a_sample_hard) {
@@ -224,8 +226,8 @@ TEST(summarize, statuses_verbatim_scores_per_label_and_breakdown) {
   };
   const auto q = summarize(batch, {"car", "bus", "bicycle"});
   EXPECT_EQ(q.samples, 4);
-  EXPECT_THAT(q.by_status, ElementsAre(Pair("", 1), Pair("UN_ANNOTATION", 1),
-                                       Pair("__ALL__", 1), Pair("__AUTO_ANNOTATION__", 1)));
+  EXPECT_THAT(q.by_status, ElementsAre(Pair("", 1), Pair("UN_ANNOTATION", 1), Pair("__ALL__", 1),
+                                       Pair("__AUTO_ANNOTATION__", 1)));
   EXPECT_EQ(q.waiting, 3);
   // Every scored label counts once: 5 scores from 4 samples.
   EXPECT_EQ(q.scores.count(), 5u);
