@@ -47,8 +47,8 @@ struct flags {
 struct command_args {
   std::string dataset, task, sample, type;
   bool label_stats = false;
-  bool summary = false;      // list samples --summary
-  bool max_given = false;    // --max was on the command line
+  bool summary = false;                  // list samples --summary
+  bool max_given = false;                // --max was on the command line
   std::vector<std::string> label_names;  // --by-label
   std::optional<std::uint64_t> offset;
   std::optional<std::uint32_t> limit;
@@ -384,7 +384,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       if (single_page(a) || !a.filter.high_score.empty() || !a.filter.low_score.empty() ||
           !a.filter.label_name.empty() || !a.filter.order.empty())
         throw CLI::ValidationError(
-            "--summary", "aggregates what labelwatchd sees: it takes no filters, --offset or --limit");
+            "--summary",
+            "aggregates what labelwatchd sees: it takes no filters, --offset or --limit");
       run = [&a](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
         co_return co_await print_sample_summary(c, a, p, e);
       };

@@ -446,7 +446,8 @@ std::string summary_table(std::string_view dataset_id, std::size_t max_samples,
     row("label " + name, text);
   }
   row("hard_samples", std::to_string(q.hard_samples));
-  for (const auto& [label, n] : q.hard_reasons_by_label()) row("reason " + label, std::to_string(n));
+  for (const auto& [label, n] : q.hard_reasons_by_label())
+    row("reason " + label, std::to_string(n));
   return render_table({"figure", "value"}, rows);
 }
 

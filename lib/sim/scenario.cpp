@@ -884,8 +884,7 @@ void add_reasons(const json::object& o, std::set<int>& out) {
 
 // Upper-inclusive buckets like Prometheus' `le`; nullopt above 1.0.
 std::optional<std::size_t> score_bucket(double score) {
-  static constexpr std::array<double, 10> bounds{0.1, 0.2, 0.3, 0.4, 0.5,
-                                                 0.6, 0.7, 0.8, 0.9, 1.0};
+  static constexpr std::array<double, 10> bounds{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
   for (std::size_t k = 0; k < bounds.size(); ++k)
     if (score <= bounds[k]) return k;
   return std::nullopt;

@@ -342,8 +342,8 @@ TEST(reader, auth_none_needs_nothing) {
 }
 
 TEST(reader, a_watch_of_samples_alone_watches_something) {
-  const auto cfg = parse_ok(with_cloud(
-      "[[watch]]\ndataset_id = \"ds1\"\ndiscover = false\nsample_quality = true\n"));
+  const auto cfg = parse_ok(
+      with_cloud("[[watch]]\ndataset_id = \"ds1\"\ndiscover = false\nsample_quality = true\n"));
   ASSERT_EQ(cfg.watches.size(), 1u);
   EXPECT_TRUE(cfg.watches[0].sample_quality);
   EXPECT_FALSE(cfg.watches[0].discover);
