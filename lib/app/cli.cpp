@@ -5,6 +5,7 @@
 #include "app/api_stack.hpp"
 
 #include "app/cli_output.hpp"
+#include "app/sample_quality.hpp"
 #include "auth/credentials.hpp"
 #include "auth/token_provider.hpp"
 #include "config/reader.hpp"
@@ -20,7 +21,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <optional>
 
 namespace labelwatch::app {
@@ -46,6 +49,9 @@ struct flags {
 struct command_args {
   std::string dataset, task, sample, type;
   bool label_stats = false;
+  bool summary = false;                  // list samples --summary
+  bool max_given = false;                // --max was on the command line
+  std::vector<std::string> label_names;  // --by-label
   std::optional<std::uint64_t> offset;
   std::optional<std::uint32_t> limit;
   std::size_t max_items = 0;
@@ -62,6 +68,7 @@ struct settings {
   config::cloud_config cloud;
   config::auth_config auth;
   config::poll_config poll;
+  std::vector<config::watch_config> watches;
 };
 
 struct usage_error {
@@ -81,6 +88,7 @@ settings resolve_settings(const flags& f) {
     s.cloud = loaded->cloud;
     s.auth = loaded->auth;
     s.poll = loaded->poll;
+    s.watches = loaded->watches;
   }
   if (f.endpoint) s.cloud.endpoint = *f.endpoint;
   if (f.project_id) s.cloud.project_id = *f.project_id;
@@ -165,6 +173,34 @@ int report(const printer& p, std::ostream& err, std::string_view what,
 }
 
 using runner = std::function<net::awaitable<int>(api_client&, const printer&, std::ostream&)>;
+
+// `list samples --summary`: the daemon's sample-quality round, printed.
+net::awaitable<int> print_sample_summary(api_client& c, const command_args& a, const printer& p,
+                                         std::ostream& err) {
+  listing_options options;  // --max 0: the whole dataset
+  options.max_samples = a.max_items == 0 ? std::numeric_limits<std::size_t>::max() : a.max_items;
+  const std::string dataset = a.dataset;
+  auto listed = co_await list_samples_for_quality(c, dataset, options, nullptr);
+  if (!listed) {
+    const std::string what = "list samples --summary (" + listed.error().operation + ")";
+    co_return print_api_error(err, what, listed.error().error);
+  }
+  auto q = summarize(listed->samples, a.label_names);
+  q.dataset_samples = listed->dataset_samples;
+  q.truncated = listed->truncated;
+  if (p.json) {
+    boost::json::object o;
+    o["dataset_id"] = dataset;
+    o["max_samples"] = a.max_items;  // 0: unbounded
+    for (const auto& kv : to_json(q)) o[kv.key()] = kv.value();
+    o["list_requests"] = listed->list_requests;
+    o["detail_requests"] = listed->detail_requests;
+    p.out << pretty_json(o);
+  } else {
+    p.out << summary_table(dataset, a.max_items, q);
+  }
+  co_return k_exit_ok;
+}
 
 bool single_page(const command_args& a) {
   return a.offset.has_value() || a.limit.has_value();
@@ -356,7 +392,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
       {
         const auto r = co_await c.get_sample(a.dataset, a.sample);
-        co_return report(p, e, what, r);
+        if (!r) co_return print_api_error(e, what, r.error());
+        const auto v = sample_detail_json(*r);
+        p.out << (p.json ? pretty_json(v) : key_value_table(v));
+        co_return k_exit_ok;
       }
     };
   });
@@ -401,15 +440,38 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   });
   auto* list_samples = list->add_subcommand("samples", "Auto-annotated samples of a dataset");
   list_samples->add_option("--dataset", a.dataset, "Dataset id")->required();
-  list_samples->add_option("--max", a.max_items, "Stop after this many samples (0: all)");
+  auto* max_opt =
+      list_samples->add_option("--max", a.max_items, "Stop after this many samples (0: all)");
+  list_samples->add_flag(
+      "--summary", a.summary,
+      "Print the figures labelwatchd exports for the dataset (statuses, label confidence "
+      "histogram and quantiles, hard samples and reasons) instead of the samples; --max "
+      "defaults to the dataset's max_samples_per_round in --config, else 2000");
+  list_samples->add_option("--by-label", a.label_names,
+                           "With --summary: break the confidence down by this label name "
+                           "(repeatable; default: the dataset's sample_label_names in --config)");
   list_samples->add_option("--high-score", a.filter.high_score, "Upper confidence bound");
   list_samples->add_option("--low-score", a.filter.low_score, "Lower confidence bound");
   list_samples->add_option("--label-name", a.filter.label_name, "Only samples with this label");
   list_samples->add_option("--order", a.filter.order, "asc | desc")
       ->check(CLI::IsMember({"asc", "desc"}));
   paging(list_samples);
-  list_samples->callback([&] {
+  list_samples->callback([&a, &what, &run, max_opt] {
     what = "list samples";
+    a.max_given = max_opt->count() > 0;
+    if (a.summary) {
+      if (single_page(a) || !a.filter.high_score.empty() || !a.filter.low_score.empty() ||
+          !a.filter.label_name.empty() || !a.filter.order.empty())
+        throw CLI::ValidationError(
+            "--summary",
+            "aggregates what labelwatchd sees: it takes no filters, --offset or --limit");
+      run = [&a](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
+        co_return co_await print_sample_summary(c, a, p, e);
+      };
+      return;
+    }
+    if (!a.label_names.empty())
+      throw CLI::ValidationError("--by-label", "only applies with --summary");
     run = [&a, &what](api_client& c, const printer& p, std::ostream& e) -> net::awaitable<int> {
       if (single_page(a)) {
         const auto r = co_await c.list_samples(a.dataset, page_of(a), a.filter);
@@ -481,6 +543,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   } catch (const usage_error& e) {
     err << "labelwatch: " << e.message << "\n";
     return k_exit_usage;
+  }
+  if (a.summary) {
+    // The daemon's settings for this dataset, unless the command line says otherwise.
+    const auto w = std::find_if(s.watches.begin(), s.watches.end(),
+                                [&a](const auto& x) { return x.dataset_id == a.dataset; });
+    if (!a.max_given) a.max_items = w != s.watches.end() ? w->max_samples_per_round : 2000;
+    if (a.label_names.empty() && w != s.watches.end()) a.label_names = w->sample_label_names;
   }
   const bool as_json = f.output.empty() ? !stdout_is_tty : f.output == "json";
   return execute(s, run, printer{out, as_json}, err);

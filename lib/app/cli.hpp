@@ -6,9 +6,14 @@
 //   labelwatch [OPTIONS] list auto-tasks      --dataset ID [--type T]
 //   labelwatch [OPTIONS] list workforce-tasks --dataset ID
 //   labelwatch [OPTIONS] list samples         --dataset ID [--max N] [filters]
+//   labelwatch [OPTIONS] list samples         --dataset ID --summary [--max N] [--by-label L]...
 //   labelwatch [OPTIONS] list datasets
 //
 // `list` follows the pagination to the end unless --offset or --limit asks for one page.
+// `get sample` adds the sample's quality figures; `list samples --summary` prints the
+// figures labelwatchd's sample-quality round exports for the dataset (app/sample_quality.hpp),
+// taking max_samples_per_round and sample_label_names from the dataset's [[watch]] in
+// --config unless --max / --by-label are given.
 // Connection settings come from `--config PATH` (the daemon's TOML: [cloud], [auth],
 // [poll]) and/or flags, flags winning; credentials are read exactly as the daemon reads
 // them (auth/credentials.hpp). Output: `--output json|table`; by default a table when

@@ -1,6 +1,7 @@
 // JSON and table rendering for the CLI (see cli_output.hpp).
 #include "app/cli_output.hpp"
 
+#include "core/sample_quality.hpp"
 #include "core/status.hpp"
 #include "core/time.hpp"
 
@@ -25,6 +26,14 @@ void put(json::object& o, std::string_view key, const std::optional<T>& v) {
 }
 void put(json::object& o, std::string_view key, const std::string& v) {
   if (!v.empty()) o[key] = v;
+}
+// Hard-example reasons as the API sent them, and by name ("1_low_confidence").
+void put_reasons(json::object& o, const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  o["hard_reasons"] = json::value_from(ids);
+  json::array names;
+  for (const auto id : ids) names.emplace_back(hard_reason_label(id));
+  o["hard_reason_names"] = std::move(names);
 }
 void put_time(json::object& o, std::string_view key, const std::optional<sys_time>& t) {
   if (t) o[key] = format_rfc3339_ms(*t);
@@ -346,7 +355,7 @@ json::value to_json(const sample& s) {
     put(lo, "annotated_by", l.annotated_by);
     put(lo, "hard", l.hard);
     put(lo, "hard_coefficient", l.hard_coefficient);
-    if (!l.hard_reasons.empty()) lo["hard_reasons"] = json::value_from(l.hard_reasons);
+    put_reasons(lo, l.hard_reasons);
     labels.push_back(std::move(lo));
   }
   o["labels"] = std::move(labels);
@@ -354,8 +363,7 @@ json::value to_json(const sample& s) {
     json::object m;
     put(m, "hard", s.metadata->hard);
     put(m, "hard_coefficient", s.metadata->hard_coefficient);
-    if (!s.metadata->hard_reasons.empty())
-      m["hard_reasons"] = json::value_from(s.metadata->hard_reasons);
+    put_reasons(m, s.metadata->hard_reasons);
     put(m, "import_origin", s.metadata->import_origin);
     o["metadata"] = std::move(m);
   }
@@ -393,6 +401,54 @@ json::value to_json(const acceptance_status_response& r) {
   for (const auto& s : r.samples) samples.push_back(to_json(s));
   o["samples"] = std::move(samples);
   return o;
+}
+
+json::value sample_detail_json(const sample& s) {
+  auto v = to_json(s);
+  const auto f = figures_of(s);
+  json::object q;
+  q["waiting"] = f.waiting;
+  q["hard"] = f.hard;
+  json::array reasons;
+  for (const auto id : f.hard_reasons) reasons.emplace_back(hard_reason_label(id));
+  q["hard_reasons"] = std::move(reasons);
+  if (f.best_score) q["best_score"] = *f.best_score;
+  q["labels_scored"] = f.scores.size();
+  v.as_object()["quality"] = std::move(q);
+  return v;
+}
+
+std::string summary_table(std::string_view dataset_id, std::size_t max_samples,
+                          const sample_quality& q) {
+  std::vector<std::vector<std::string>> rows;
+  const auto row = [&rows](std::string k, std::string v) {
+    rows.push_back({std::move(k), std::move(v)});
+  };
+  row("dataset_id", std::string(dataset_id));
+  std::string read = std::to_string(q.samples);
+  if (q.dataset_samples) read += " of " + std::to_string(*q.dataset_samples);
+  if (q.truncated) read += " (truncated at max " + std::to_string(max_samples) + ")";
+  row("samples", read);
+  row("waiting", std::to_string(q.waiting));
+  for (const auto& [status, n] : q.by_status) row("status " + status, std::to_string(n));
+  row("labels_scored", std::to_string(q.scores.count()));
+  if (q.quantiles)
+    row("score p10/p50/p90", fixed(q.quantiles->p10, 2) + " / " + fixed(q.quantiles->p50, 2) +
+                                 " / " + fixed(q.quantiles->p90, 2));
+  for (std::size_t i = 0; i < score_distribution::le_labels.size(); ++i)
+    row("score <= " + std::string(score_distribution::le_labels[i]),
+        std::to_string(q.scores.cumulative(i)));
+  for (const auto& [name, d] : q.scores_by_label) {
+    std::string text = std::to_string(d.count()) + " labels";
+    const auto it = q.quantiles_by_label.find(name);
+    if (it != q.quantiles_by_label.end() && it->second)
+      text += ", p50 " + fixed(it->second->p50, 2);
+    row("label " + name, text);
+  }
+  row("hard_samples", std::to_string(q.hard_samples));
+  for (const auto& [label, n] : q.hard_reasons_by_label())
+    row("reason " + label, std::to_string(n));
+  return render_table({"figure", "value"}, rows);
 }
 
 std::string pretty_json(const json::value& v) {
@@ -475,7 +531,7 @@ std::string table_of(const std::vector<sample>& items) {
       labels += l.name.empty() ? l.id : l.name;
       if (l.score) labels += " (" + fixed(l.score, 2) + ")";
     }
-    const bool hard = s.metadata && s.metadata->hard.value_or(false);
+    const bool hard = figures_of(s).hard;
     rows.push_back({s.sample_id, s.sample_name, s.sample_status, labels.empty() ? "-" : labels,
                     hard ? "yes" : "no"});
   }

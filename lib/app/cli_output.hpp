@@ -5,6 +5,7 @@
 // printed (the sample's OBS location is not something the CLI needs to show).
 #pragma once
 
+#include "core/sample_quality.hpp"
 #include "modelarts/types.hpp"
 
 #include <boost/json/value.hpp>
@@ -19,6 +20,17 @@ boost::json::value to_json(const modelarts::workforce_task& t);
 boost::json::value to_json(const modelarts::sample& s);
 boost::json::value to_json(const modelarts::dataset& d);
 boost::json::value to_json(const modelarts::acceptance_status_response& r);
+
+// `labelwatch get sample`: to_json(s) plus "quality": {"waiting", "hard", "hard_reasons"
+// (by name, "1_low_confidence"), "best_score"?, "labels_scored"}, counted by the same
+// rules as the daemon's sample-quality round (core/sample_quality.hpp).
+boost::json::value sample_detail_json(const modelarts::sample& s);
+
+// `labelwatch list samples --summary` as a table: samples read (of how many, truncated),
+// statuses, score quantiles, the cumulative score buckets, label breakdown, hard
+// samples and reasons.
+std::string summary_table(std::string_view dataset_id, std::size_t max_samples,
+                          const sample_quality& q);
 
 // Indented JSON text with a final newline.
 std::string pretty_json(const boost::json::value& v);

@@ -3,6 +3,7 @@
 #include "app/api_stack.hpp"
 #include "app/check_config.hpp"
 #include "app/engine.hpp"
+#include "app/sample_quality.hpp"
 #include "app/systemd_notify.hpp"
 #include "config/reader.hpp"
 #include "core/version.hpp"
@@ -65,6 +66,7 @@ struct daemon_state final : observe::state_source {
   std::shared_ptr<observe::event_sink> log_sink;
   std::shared_ptr<observe::event_ring> ring;
   std::shared_ptr<api_stack> stack;
+  std::unique_ptr<sample_quality_monitor> samples;
   std::unique_ptr<engine> eng;
   std::unique_ptr<rules::executor> acceptance;
   std::unique_ptr<observe::http_endpoints> endpoints;
@@ -199,6 +201,7 @@ void reload(daemon_state& d) {
   d.stack = std::move(stack);
   d.eng->configure(*next, shared_api(d.stack));
   d.acceptance->configure(next->acceptance, shared_api(d.stack));
+  d.samples->configure(*next);  // datasets that left lose their sample series
   d.cfg = std::move(*next);
   d.metrics.set_config_reload_successful(true);
 
@@ -304,6 +307,12 @@ int run(daemon_state& d) {
   d.eng = std::make_unique<engine>(d.ioc.get_executor(), *d.store, d.metrics, d.events);
   const auto restored = loaded->size();
   d.eng->load(std::move(*loaded));
+  d.samples = std::make_unique<sample_quality_monitor>(
+      d.metrics, [&d](const event& e) { d.publish(e); }, d.store.get());
+  d.eng->set_sample_round([&d](const config::watch_config& w, modelarts::api_client& api) {
+    return d.samples->run_round(w, api);
+  });
+  d.samples->configure(d.cfg);
   d.eng->configure(d.cfg, shared_api(d.stack));
   d.metrics.set_config_reload_successful(true);
 

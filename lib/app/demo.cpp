@@ -125,7 +125,8 @@ int run_demo(const demo_options& options) {
       << "stall_after = \"45s\"\nmax_rate = 50.0\n\n";
   for (const auto& d : datasets)
     cfg << "[[watch]]\ndataset_id = " << toml_string(d)
-        << "\ndiscover = true\ndiscover_interval = \"10s\"\nworker_metrics = true\n\n";
+        << "\ndiscover = true\ndiscover_interval = \"10s\"\nworker_metrics = true\n"
+        << "sample_quality = true\nsample_quality_interval = \"1m\"\n\n";
   cfg << "[server]\nlisten = " << toml_string(usable_listen(options.listen)) << "\n\n"
       << "[state]\npath = " << toml_string((dir / "state.db").string()) << "\n\n"
       << "[events]\nlog = \"stdout\"\n\n"

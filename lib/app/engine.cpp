@@ -241,7 +241,10 @@ net::awaitable<void> engine::run() {
     if (in_flight_ < limit) {
       for (auto& job : scheduler_.pop_due(now_m, limit - in_flight_)) {
         metrics_.observe_scheduler_lag(lag_seconds(job.due, now_m));
-        ++in_flight_;
+        // A sample round takes no job slot: its requests still go through the client's
+        // max_in_flight/max_rate, one at a time, but a long round must not hold a slot
+        // that task polls need.
+        ++(job.key.type == job_type::sample_quality ? rounds_in_flight_ : in_flight_);
         asio::co_spawn(ex_, run_job(std::move(job), api_), asio::detached);
       }
     }
@@ -257,12 +260,12 @@ net::awaitable<void> engine::run() {
 net::awaitable<bool> engine::drain(milliseconds bound) {
   const auto deadline = mono_now() + bound;
   asio::steady_timer timer(ex_);
-  while (in_flight_ > 0 && mono_now() < deadline) {
+  while (in_flight_ + rounds_in_flight_ > 0 && mono_now() < deadline) {
     // Jobs finish on this executor; look again soon rather than keeping a waiter list.
     timer.expires_after(std::chrono::milliseconds{20});
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  co_return in_flight_ == 0;
+  co_return in_flight_ + rounds_in_flight_ == 0;
 }
 
 net::awaitable<void> engine::run_job(due_job job, std::shared_ptr<modelarts::api_client> api) {
@@ -284,7 +287,7 @@ net::awaitable<void> engine::run_job(due_job job, std::shared_ptr<modelarts::api
     scheduler_.failed(job.key, mono_now(), draw());
   }
   finished_first(job.key);
-  --in_flight_;
+  --(job.key.type == job_type::sample_quality ? rounds_in_flight_ : in_flight_);
   wake();
 }
 
@@ -604,7 +607,7 @@ engine_status engine::status() const {
   engine_status s;
   for (const auto& [key, w] : watched_)
     (key.kind == task_kind::auto_labeling ? s.watched_auto : s.watched_workforce)++;
-  s.in_flight = in_flight_;
+  s.in_flight = in_flight_ + rounds_in_flight_;
   s.first_round_done = first_round_done_;
   s.auth_ok = auth_ok_.value_or(false);
   s.auth_problem = auth_ok_.has_value() ? auth_problem_ : "no API response yet";

@@ -4,7 +4,9 @@
 // the store and only then emits the tracker's events and updates the metrics.
 //
 // Jobs: one poll job per watched task, two discovery jobs (auto, workforce) per
-// `[[watch]]` with discover = true. At most `[poll] max_in_flight` jobs run at once; the
+// `[[watch]]` with discover = true, one sample-quality round per `[[watch]]` with
+// sample_quality = true. At most `[poll] max_in_flight` poll and discovery jobs run at
+// once (sample rounds do not count: one round must never hold a slot polls need); the
 // HTTPS client enforces max_in_flight and max_rate again per request, for every
 // operation together. A slow or failing task only delays itself: each job is its own
 // coroutine and failures back off per job.
@@ -157,7 +159,8 @@ class engine {
   std::unordered_map<task_key, watched_task, task_key_hash> watched_;
   std::unordered_map<std::string, config::watch_config> watches_;  // by dataset id
 
-  std::size_t in_flight_ = 0;
+  std::size_t in_flight_ = 0;         // poll and discovery jobs (bounded by max_in_flight)
+  std::size_t rounds_in_flight_ = 0;  // sample-quality rounds (outside that bound)
   bool stopping_ = false;
   std::vector<event> held_events_;  // waiting for a successful commit
   bool store_failing_ = false;

@@ -753,9 +753,13 @@ void read_watch(context& ctx, const toml::table& table, std::size_t index, watch
 
   bool discover_ok = true;
   if (const auto* n = table.get("discover"); n && !n->is_boolean()) discover_ok = false;
-  if (ids_ok && discover_ok && !w.discover && w.auto_tasks.empty() && w.workforce_tasks.empty())
+  if (const auto* n = table.get("sample_quality"); n && !n->is_boolean()) discover_ok = false;
+  // A watch of the dataset's samples alone (sample_quality) is a watch too.
+  if (ids_ok && discover_ok && !w.discover && !w.sample_quality && w.auto_tasks.empty() &&
+      w.workforce_tasks.empty())
     t.error_at(t.path(), t.line(),
-               "watches nothing: list auto_tasks or workforce_tasks, or set discover = true");
+               "watches nothing: list auto_tasks or workforce_tasks, or set discover = true or "
+               "sample_quality = true");
   t.finish();
 }
 

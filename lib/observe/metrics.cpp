@@ -179,6 +179,8 @@ struct dataset_quality {
   std::map<std::string, Histogram*, std::less<>> scores;
   Gauge* hard = nullptr;
   std::map<std::string, Gauge*, std::less<>> reasons;
+  Gauge* dataset = nullptr;
+  Gauge* truncated = nullptr;
   Gauge* last_success = nullptr;
 };
 
@@ -198,17 +200,16 @@ std::string_view to_string(acceptance_outcome o) noexcept {
   return "failed";
 }
 
-void score_distribution::add(double score) noexcept {
-  if (std::isnan(score)) return;
-  const auto it = std::lower_bound(upper_bounds.begin(), upper_bounds.end(), score);
-  ++counts[static_cast<std::size_t>(it - upper_bounds.begin())];
-  sum += score;
-}
-
-std::uint64_t score_distribution::count() const noexcept {
-  std::uint64_t n = 0;
-  for (auto c : counts) n += c;
-  return n;
+sample_quality_view to_view(const ::labelwatch::sample_quality& q) {
+  sample_quality_view v;
+  v.samples_by_status = q.by_status;
+  v.scores[""] = q.scores;
+  for (const auto& [name, d] : q.scores_by_label) v.scores[name] = d;
+  v.hard_samples = q.hard_samples;
+  v.hard_reasons = q.hard_reasons_by_label();
+  v.dataset_samples = q.dataset_samples;
+  v.truncated = q.truncated;
+  return v;
 }
 
 struct metrics::impl {
@@ -294,6 +295,14 @@ struct metrics::impl {
   Family<Gauge>& aa_reasons =
       gauge("modelarts_auto_annotation_hard_reasons",
             "Hard-example samples by documented reason in the last sample round.");
+  Family<Gauge>& aa_dataset =
+      gauge("modelarts_auto_annotation_dataset_samples",
+            "Auto-annotated samples of a dataset as the list endpoint counts them (sample_count), "
+            "including any beyond max_samples_per_round.");
+  Family<Gauge>& aa_truncated =
+      gauge("labelwatch_sample_round_truncated",
+            "1 when the last sample-quality round stopped at max_samples_per_round before the "
+            "end of the dataset's list, else 0.");
   Family<Gauge>& aa_last =
       gauge("labelwatch_sample_round_last_success_timestamp_seconds",
             "Unix time when the last sample-quality round of a dataset completed.");
@@ -735,6 +744,10 @@ void metrics::update_sample_quality(const std::string& dataset_id, const sample_
     slot->Set(n);
   }
 
+  std::optional<double> listed;
+  if (round.dataset_samples) listed = static_cast<double>(*round.dataset_samples);
+  set_optional(m.aa_dataset, q.dataset, listed, [&] { return base; });
+  set_optional(m.aa_truncated, q.truncated, round.truncated ? 1.0 : 0.0, [&] { return base; });
   set_optional(m.aa_last, q.last_success, to_unix_seconds(finished), [&] { return base; });
 }
 
@@ -747,6 +760,8 @@ bool metrics::remove_sample_quality(const std::string& dataset_id) {
   for (auto& [n, h] : q.scores) m.aa_score.Remove(h);
   for (auto& [n, g] : q.reasons) m.aa_reasons.Remove(g);
   remove(m.aa_hard, q.hard);
+  remove(m.aa_dataset, q.dataset);
+  remove(m.aa_truncated, q.truncated);
   remove(m.aa_last, q.last_success);
   m.quality.erase(it);
   return true;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/sample_quality.hpp"
 #include "core/status.hpp"
 #include "core/task.hpp"
 #include "core/time.hpp"
@@ -50,20 +51,11 @@ enum class acceptance_outcome : std::uint8_t {
 };
 std::string_view to_string(acceptance_outcome o) noexcept;  // "applied" | "dry_run" | ...
 
-// Label confidence of auto-annotated samples (issue 10), bucketed like the exported
-// histogram: upper bounds 0.1, 0.2, ... 1.0, then +Inf for anything above 1.
-struct score_distribution {
-  static constexpr std::array<double, 10> upper_bounds{0.1, 0.2, 0.3, 0.4, 0.5,
-                                                       0.6, 0.7, 0.8, 0.9, 1.0};
-  std::array<std::uint64_t, upper_bounds.size() + 1> counts{};  // per bucket, not cumulative
-  double sum = 0.0;
+// Label confidence of auto-annotated samples (issue 10); defined with the aggregation in
+// core/sample_quality.hpp.
+using score_distribution = ::labelwatch::score_distribution;
 
-  // Counts one score. NaN is ignored; negative scores count in the first bucket.
-  void add(double score) noexcept;
-  std::uint64_t count() const noexcept;
-};
-
-// One sample-quality round of a dataset, as plain numbers (issue 10).
+// One sample-quality round of a dataset, as the exporter takes it (issue 10).
 struct sample_quality_view {
   // sample_status as the API sent it (e.g. "__AUTO_ANNOTATION__", "UN_ANNOTATION") ->
   // samples. Names are sanitised for the label ([A-Za-z0-9_], at most 64 characters).
@@ -71,9 +63,17 @@ struct sample_quality_view {
   // Key "" is all labels together; other keys are configured label names.
   std::map<std::string, score_distribution> scores;
   std::int64_t hard_samples = 0;
-  // Reason label value (documented id and short stable name, e.g. "3_blurry") -> samples.
+  // Reason label value (documented id and short stable name, hard_reason_label(), e.g.
+  // "1_low_confidence") -> samples.
   std::map<std::string, std::int64_t> hard_reasons;
+  // The list endpoint's sample_count for the dataset (absent: no series).
+  std::optional<std::int64_t> dataset_samples;
+  // The round stopped at max_samples_per_round before the end of the list.
+  bool truncated = false;
 };
+
+// The exporter's view of an aggregated round (core/sample_quality.hpp).
+sample_quality_view to_view(const ::labelwatch::sample_quality& q);
 
 class metrics {
  public:
@@ -161,9 +161,14 @@ class metrics {
   // ---- auto-annotated sample quality (issue 10) -------------------------------------
 
   // Replaces the dataset's sample-quality series with this round's figures; the score
-  // histogram shows this round only (it restarts every round).
+  // histogram shows this round only (it restarts every round). Series:
+  // modelarts_auto_annotation_samples{sample_status}, _label_score{[label_name]},
+  // _hard_samples, _hard_reasons{reason}, modelarts_auto_annotation_dataset_samples,
+  // labelwatch_sample_round_truncated (0/1) and
+  // labelwatch_sample_round_last_success_timestamp_seconds = `finished`.
   void update_sample_quality(const std::string& dataset_id, const sample_quality_view& round,
                              sys_time finished);
+  // Removes every sample-quality series of the dataset; false if it had none.
   bool remove_sample_quality(const std::string& dataset_id);
 
   // ---- exposition -------------------------------------------------------------------

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <span>
@@ -845,32 +846,96 @@ std::vector<json::object> generate_samples(const sample_generator& g) {
   return out;
 }
 
+namespace {
+
+// "@modelarts:hard" as the pages send it: a JSON boolean, a number or "true"/"1".
+std::optional<bool> hard_flag(const json::object& o) {
+  const auto* h = o.if_contains("@modelarts:hard");
+  if (!h) return std::nullopt;
+  if (h->is_bool()) return h->get_bool();
+  if (h->is_number()) return h->to_number<double>() != 0.0;
+  if (h->is_string()) {
+    const std::string_view t = h->get_string();
+    return t == "true" || t == "True" || t == "1";
+  }
+  return std::nullopt;
+}
+
+// "@modelarts:hard_reasons" as an integer array or "3-20-21" text.
+void add_reasons(const json::object& o, std::set<int>& out) {
+  const auto* r = o.if_contains("@modelarts:hard_reasons");
+  if (!r) return;
+  if (r->is_array()) {
+    for (const auto& x : r->get_array())
+      if (x.is_int64()) out.insert(static_cast<int>(x.get_int64()));
+  } else if (r->is_string()) {
+    const std::string_view text = r->get_string();
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto end = text.find('-', start);
+      if (end == std::string_view::npos) end = text.size();
+      int id = 0;
+      const auto [ptr, ec] = std::from_chars(text.data() + start, text.data() + end, id);
+      if (ec == std::errc{} && ptr == text.data() + end) out.insert(id);
+      start = end + 1;
+    }
+  }
+}
+
+// Upper-inclusive buckets like Prometheus' `le`; nullopt above 1.0.
+std::optional<std::size_t> score_bucket(double score) {
+  static constexpr std::array<double, 10> bounds{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  for (std::size_t k = 0; k < bounds.size(); ++k)
+    if (score <= bounds[k]) return k;
+  return std::nullopt;
+}
+
+}  // namespace
+
 sample_summary summarize_samples(const std::vector<json::object>& samples) {
   sample_summary s;
   s.count = samples.size();
   for (const auto& o : samples) {
     if (const auto* st = o.if_contains("sample_status"); st && st->is_string())
       ++s.statuses[std::string(st->get_string())];
-    const auto* md = o.if_contains("metadata");
-    if (md && md->is_object()) {
-      const auto* h = md->get_object().if_contains("@modelarts:hard");
-      const bool hard = h && ((h->is_bool() && h->get_bool()) ||
-                              (h->is_number() && h->to_number<double>() != 0.0));
-      if (hard) ++s.hard;
-      const auto* r = md->get_object().if_contains("@modelarts:hard_reasons");
-      if (hard && r && r->is_array())
-        for (const auto& x : r->get_array())
-          if (x.is_int64()) ++s.reasons[static_cast<int>(x.get_int64())];
+    bool hard = false;
+    bool flagged = false;
+    std::set<int> reasons;
+    if (const auto* md = o.if_contains("metadata"); md && md->is_object()) {
+      const auto f = hard_flag(md->get_object());
+      flagged = flagged || f.has_value();
+      hard = hard || f.value_or(false);
+      add_reasons(md->get_object(), reasons);
     }
-    double best = -1.0;
-    if (const auto* ls = o.if_contains("labels"); ls && ls->is_array())
-      for (const auto& l : ls->get_array())
-        if (l.is_object())
-          if (const auto* sc = l.get_object().if_contains("score"); sc && sc->is_number())
-            best = std::max(best, sc->to_number<double>());
-    if (best >= 0.0) {
-      const auto bucket = best >= 0.9 ? std::size_t{9} : static_cast<std::size_t>(best * 10.0);
-      ++s.score_buckets[bucket];
+    if (const auto* ls = o.if_contains("labels"); ls && ls->is_array()) {
+      for (const auto& l : ls->get_array()) {
+        if (!l.is_object()) continue;
+        const auto& lo = l.get_object();
+        if (const auto* p = lo.if_contains("property"); p && p->is_object()) {
+          const auto f = hard_flag(p->get_object());
+          flagged = flagged || f.has_value();
+          hard = hard || f.value_or(false);
+          add_reasons(p->get_object(), reasons);
+        }
+        const auto* sc = lo.if_contains("score");
+        if (!sc || !sc->is_number()) continue;
+        const double score = sc->to_number<double>();
+        ++s.labels_scored;
+        std::string name;
+        if (const auto* n = lo.if_contains("name"); n && n->is_string()) name = n->get_string();
+        auto& by_name = s.label_score_buckets[name];
+        if (const auto b = score_bucket(score)) {
+          ++s.score_buckets[*b];
+          ++by_name[*b];
+        } else {
+          ++s.scores_above_one;
+        }
+      }
+    }
+    if (!flagged && !reasons.empty()) hard = true;
+    if (hard) {
+      ++s.hard;
+      for (const int r : reasons) ++s.reasons[r];
     }
   }
   return s;

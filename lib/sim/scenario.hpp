@@ -126,8 +126,16 @@ struct sample_summary {
   std::size_t count = 0;
   std::size_t hard = 0;
   std::map<std::string, std::size_t> statuses;
-  std::map<int, std::size_t> reasons;           // samples listing each hard reason
-  std::array<std::size_t, 10> score_buckets{};  // max label score in [k/10, (k+1)/10)
+  // Hard: metadata or any label says "@modelarts:hard" true. Reasons of hard samples,
+  // from metadata and labels together, each id once per sample.
+  std::map<int, std::size_t> reasons;
+  // Every label's score (the daemon's label_score histogram, not cumulative): bucket k
+  // holds scores in (k/10, (k+1)/10], bucket 0 also everything <= 0.1; above 1.0 is
+  // counted in scores_above_one.
+  std::array<std::size_t, 10> score_buckets{};
+  std::size_t scores_above_one = 0;
+  std::size_t labels_scored = 0;
+  std::map<std::string, std::array<std::size_t, 10>> label_score_buckets;  // by label name
 };
 
 struct dataset_spec {

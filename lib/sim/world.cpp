@@ -510,11 +510,20 @@ json::array world::datasets_view(sys_time now) const {
     for (const auto& [r, n] : s.reasons) reasons[std::to_string(r)] = n;
     json::array buckets;
     for (const auto n : s.score_buckets) buckets.push_back(n);
+    json::object by_label;
+    for (const auto& [name, counts] : s.label_score_buckets) {
+      json::array a;
+      for (const auto n : counts) a.push_back(n);
+      by_label[name] = std::move(a);
+    }
     o["samples"] = json::object{{"count", s.count},
                                 {"hard", s.hard},
                                 {"statuses", std::move(statuses)},
                                 {"reasons", std::move(reasons)},
-                                {"score_buckets", std::move(buckets)}};
+                                {"labels_scored", s.labels_scored},
+                                {"score_buckets", std::move(buckets)},
+                                {"scores_above_one", s.scores_above_one},
+                                {"label_score_buckets", std::move(by_label)}};
     out.push_back(std::move(o));
   }
   return out;

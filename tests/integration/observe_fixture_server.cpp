@@ -212,7 +212,9 @@ std::string realistic_exposition() {
   for (int i = 0; i < 2000; ++i) q.scores[""].add((i % 100) / 100.0);
   for (int i = 0; i < 300; ++i) q.scores["car"].add(0.3 + (i % 70) / 100.0);
   q.hard_samples = 140;
-  q.hard_reasons = {{"3_blurry", 90}, {"20_low_confidence", 50}};
+  q.hard_reasons = {{"3_training_outlier", 90}, {"1_low_confidence", 50}};
+  q.dataset_samples = 2600;
+  q.truncated = true;
   m.update_sample_quality("WxCREuCkBSAlQr9xrde", q, wall_now());
   return m.serialize();
 }

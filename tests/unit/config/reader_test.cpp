@@ -341,6 +341,14 @@ TEST(reader, auth_none_needs_nothing) {
   EXPECT_EQ(cfg.auth.method, auth_method::none);
 }
 
+TEST(reader, a_watch_of_samples_alone_watches_something) {
+  const auto cfg = parse_ok(
+      with_cloud("[[watch]]\ndataset_id = \"ds1\"\ndiscover = false\nsample_quality = true\n"));
+  ASSERT_EQ(cfg.watches.size(), 1u);
+  EXPECT_TRUE(cfg.watches[0].sample_quality);
+  EXPECT_FALSE(cfg.watches[0].discover);
+}
+
 TEST(reader, syntax_error_has_line_and_toml_message) {
   const auto errors = errors_of("[cloud]\nendpoint = \"https://x\"\nproject_id = \n");
   ASSERT_EQ(errors.size(), 1u) << dump(errors);
@@ -388,7 +396,7 @@ action = "accept"
             "max_in_flight, max_rate, stall_after");
   EXPECT_EQ(errors[4].to_string(),
             "t.toml:10: watch[0]: dataset \"ds1\": watches nothing: list auto_tasks or "
-            "workforce_tasks, or set discover = true");
+            "workforce_tasks, or set discover = true or sample_quality = true");
   EXPECT_EQ(errors[5].to_string(),
             "t.toml:16: acceptance.rule[0].action: rule \"r\": unknown action \"accept\"; expected "
             "one of: pass_all (0), reject_all (1), cancel (2), pass_single_and_unprocessed (4), "

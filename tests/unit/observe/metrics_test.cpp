@@ -411,6 +411,8 @@ TEST(metrics, sample_quality_round_replaces_the_previous_one) {
   v.scores["car"].add(0.95);
   v.hard_samples = 2;
   v.hard_reasons = {{"3_blurry", 2}, {"bad reason!", 1}};
+  v.dataset_samples = 12;
+  v.truncated = true;
   m.update_sample_quality("ds1", v, k_now);
   auto body = m.serialize();
   EXPECT_THAT(
@@ -433,6 +435,8 @@ TEST(metrics, sample_quality_round_replaces_the_previous_one) {
           R"(modelarts_auto_annotation_hard_reasons{dataset_id="ds1",reason="3_blurry"} 2)",
           R"(modelarts_auto_annotation_hard_reasons{dataset_id="ds1",reason="bad_reason_"} 1)",
           R"(labelwatch_sample_round_last_success_timestamp_seconds{dataset_id="ds1"} 1606188000.5)",
+          R"(modelarts_auto_annotation_dataset_samples{dataset_id="ds1"} 12)",
+          R"(labelwatch_sample_round_truncated{dataset_id="ds1"} 1)",
       }));
 
   observe::sample_quality_view next;
@@ -448,7 +452,9 @@ TEST(metrics, sample_quality_round_replaces_the_previous_one) {
           R"(modelarts_auto_annotation_label_score_bucket{dataset_id="ds1",le="0.7"} 0)",
           R"(modelarts_auto_annotation_label_score_bucket{dataset_id="ds1",le="0.8"} 1)",
           R"(modelarts_auto_annotation_hard_samples{dataset_id="ds1"} 0)",
+          R"(labelwatch_sample_round_truncated{dataset_id="ds1"} 0)",
       }));
+  EXPECT_THAT(body, Not(HasSubstr("modelarts_auto_annotation_dataset_samples{")));
   EXPECT_THAT(body, Not(HasSubstr("__AUTO_ANNOTATION__")));
   EXPECT_THAT(body, Not(HasSubstr("car")));
   EXPECT_THAT(body, Not(HasSubstr("3_blurry")));
@@ -456,6 +462,31 @@ TEST(metrics, sample_quality_round_replaces_the_previous_one) {
   EXPECT_TRUE(m.remove_sample_quality("ds1"));
   EXPECT_FALSE(m.remove_sample_quality("ds1"));
   EXPECT_THAT(m.serialize(), Not(HasSubstr("ds1")));
+}
+
+TEST(metrics, sample_quality_view_of_an_aggregated_round) {
+  modelarts::sample s;
+  s.sample_id = "a";
+  s.sample_status = "UN_ANNOTATION";
+  s.labels.push_back({});
+  s.labels.back().name = "car";
+  s.labels.back().score = 0.42;
+  s.metadata.emplace();
+  s.metadata->hard = true;
+  s.metadata->hard_reasons = {1, 1, 99};
+  auto q = labelwatch::summarize({s}, {"car", "bus"});
+  q.dataset_samples = 5;
+  const auto v = observe::to_view(q);
+  EXPECT_EQ(v.samples_by_status.at("UN_ANNOTATION"), 1);
+  ASSERT_EQ(v.scores.size(), 3u);  // "", "bus", "car"
+  EXPECT_EQ(v.scores.at("").count(), 1u);
+  EXPECT_EQ(v.scores.at("car").count(), 1u);
+  EXPECT_EQ(v.scores.at("bus").count(), 0u);
+  EXPECT_EQ(v.hard_samples, 1);
+  EXPECT_EQ(v.hard_reasons.at("1_low_confidence"), 1);
+  EXPECT_EQ(v.hard_reasons.at("undocumented"), 1);
+  EXPECT_EQ(v.dataset_samples, 5);
+  EXPECT_FALSE(v.truncated);
 }
 
 TEST(metrics, score_distribution_buckets) {
@@ -504,8 +535,10 @@ TEST(metrics, every_design_family_is_registered) {
                          "modelarts_auto_annotation_hard_samples",
                          "modelarts_auto_annotation_hard_reasons",
                          "labelwatch_sample_round_last_success_timestamp_seconds",
-                         "labelwatch_events_dropped_total",
+                         "modelarts_auto_annotation_dataset_samples",
+                         "labelwatch_sample_round_truncated",
                          "labelwatch_scheduler_lag_seconds",
-                         "labelwatch_state_write_errors_total"}));
-  EXPECT_EQ(names.size(), 32u);
+                         "labelwatch_state_write_errors_total",
+                         "labelwatch_events_dropped_total"}));
+  EXPECT_EQ(names.size(), 34u);
 }
