@@ -616,7 +616,7 @@ class Daemon:
 
     @classmethod
     def start(cls, testcase, sim, watches, poll=None, extra="", workdir=None, env=None,
-              args=(), timeout=30.0, expect_clean_exit=True):
+              args=(), timeout=30.0, expect_clean_exit=True, prefix=()):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="lw-daemon-")
             if testcase is not None:
@@ -629,6 +629,7 @@ class Daemon:
                  "HUAWEICLOUD_SDK_PASSWORD": sim.password}
         d.env.update(env or {})
         d.args = list(args)
+        d.prefix = list(prefix)  # runs labelwatchd through a wrapper (e.g. sd_notify.exec_prefix)
         d.launch(timeout)
         return d
 
@@ -644,12 +645,13 @@ class Daemon:
         self.runs = 0
         self.env = {}
         self.args = []
+        self.prefix = []
 
     def launch(self, timeout=30.0):
         """Starts labelwatchd (again) and waits for its daemon_started event."""
         self.runs += 1
         seen = len(self.events("daemon_started"))
-        argv = [bin_path("labelwatchd"), "--config", self.config_path] + self.args
+        argv = self.prefix + [bin_path("labelwatchd"), "--config", self.config_path] + self.args
         self.process = Process(argv, self.workdir, f"labelwatchd-{self.runs}", env=self.env,
                                testcase=self.testcase, expect_clean_exit=self.expect_clean_exit)
 
