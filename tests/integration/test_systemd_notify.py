@@ -280,7 +280,7 @@ class WedgedLoop(unittest.TestCase):
         # queue is full, the next one blocks the loop thread in sendmsg.
         journal.reading.clear()
         blocked = False
-        for _ in range(100):
+        for _ in range(2000):  # the queue holds net.unix.max_dgram_qlen (often 10) entries
             mark = ns.count()
             proc.proc.send_signal(signal.SIGHUP)
             try:
