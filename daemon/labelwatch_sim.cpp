@@ -175,7 +175,18 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   app.add_flag("--version", o.version, "Print the version and exit");
-  CLI11_PARSE(app, argc, argv);
+  app.footer(
+      "Exit status: 0 stopped by SIGTERM/SIGINT (or --help, --version, --dump-scenario); 2 an "
+      "invalid option, scenario, credential or TLS setting (the message names it) or the "
+      "address cannot be bound.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are "errors" with exit code 0; usage errors exit 2 like the
+    // other labelwatch programs, not with CLI11's own numbers.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
 
   if (o.version) {
     std::cout << "labelwatch-sim " << lw::version << "\n";

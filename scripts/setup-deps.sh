@@ -19,6 +19,7 @@ test_pkgs=(
   chromium                   # headless browser test of the status page
   sqlite3 systemd            # integrity checks; systemd-analyze verify/security
   dpkg-dev fakeroot file     # .deb packaging test
+  debootstrap                # opt-in fresh Debian 12 install test (tests/package)
   procps iproute2 curl
 )
 

@@ -15,7 +15,10 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 start=$(date +%s)
 
 echo "== build (gcc, -Werror)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLABELWATCH_WERROR=ON
+# Prefix /usr: the install and package tests lay out and package this build as the .deb
+# would (no third compile just for packaging).
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLABELWATCH_WERROR=ON \
+  -DCMAKE_INSTALL_PREFIX=/usr
 cmake --build build -j"$jobs"
 echo "== test (gcc)"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600

@@ -5,6 +5,7 @@
 #include "app/engine.hpp"
 #include "app/sample_quality.hpp"
 #include "app/systemd_notify.hpp"
+#include "app/watchdog.hpp"
 #include "config/reader.hpp"
 #include "core/version.hpp"
 #include "modelarts/api_client.hpp"
@@ -75,6 +76,9 @@ struct daemon_state final : observe::state_source {
   sys_time started = wall_now();
   bool stopping = false;
   bool config_ok = true;
+  loop_state loop = loop_state::not_started;  // as the watchdog last judged it
+  std::string loop_problem;                   // why the poll loop is stuck (empty: it is not)
+  std::string reload_problem;                 // the last reload was rejected (empty: it was not)
 
   std::vector<observe::task_view> tasks() const override { return eng->views(); }
 
@@ -95,10 +99,12 @@ struct daemon_state final : observe::state_source {
 
   std::string status_line() const {
     const auto st = eng->status();
-    std::string s = "watching " + std::to_string(st.watched_auto) + " auto and " +
-                    std::to_string(st.watched_workforce) + " team labeling tasks";
+    std::string s = loop_problem.empty() ? "" : "STUCK: " + loop_problem + "; ";
+    s += "watching " + std::to_string(st.watched_auto) + " auto and " +
+         std::to_string(st.watched_workforce) + " team labeling tasks";
     if (!st.first_round_done) s += "; first poll round running";
     if (!st.auth_ok && !st.auth_problem.empty()) s += "; auth: " + st.auth_problem;
+    if (!reload_problem.empty()) s += "; " + reload_problem;
     if (!st.last_error.empty()) s += "; last error: " + st.last_error;
     if (s.size() > 400) s.resize(400);
     return s;
@@ -167,10 +173,21 @@ void reload(daemon_state& d) {
       errors.push_back(made.error());
     }
   } else {
+    // The checker prints errors, notes and a closing "PATH: N errors" count; the event
+    // lists the errors only.
+    const auto is_count = [&d](std::string_view l) {
+      const std::string head = d.options.config_path + ": ";
+      if (!l.starts_with(head)) return false;
+      l.remove_prefix(head.size());
+      const auto digits = l.find_first_not_of("0123456789");
+      return digits != 0 && digits != std::string_view::npos &&
+             (l.substr(digits) == " error" || l.substr(digits) == " errors");
+    };
     std::string line;
     std::istringstream in(messages.str());
     while (std::getline(in, line))
-      if (!line.empty() && line.find(": note: ") == std::string::npos) errors.push_back(line);
+      if (!line.empty() && line.find(": note: ") == std::string::npos && !is_count(line))
+        errors.push_back(line);
   }
 
   if (!errors.empty()) {
@@ -182,6 +199,8 @@ void reload(daemon_state& d) {
     d.publish(ev);
     d.metrics.set_config_reload_successful(false);
     for (const auto& e : errors) spdlog::error("reload rejected: {}", e);
+    d.reload_problem = "reload rejected (" + std::to_string(errors.size()) +
+                       (errors.size() == 1 ? " error" : " errors") + "), previous config running";
     d.notifier.ready(d.status_line());
     return;
   }
@@ -204,6 +223,7 @@ void reload(daemon_state& d) {
   d.samples->configure(*next);  // datasets that left lose their sample series
   d.cfg = std::move(*next);
   d.metrics.set_config_reload_successful(true);
+  d.reload_problem.clear();
 
   auto ev = plain_event(event_level::info, "config_reloaded");
   ev.fields["path"] = d.options.config_path;
@@ -249,24 +269,40 @@ net::awaitable<void> handle_signals(daemon_state& d) {
   }
 }
 
-// Marks the loop alive once a second and pings the systemd watchdog only while the
-// engine's driver keeps iterating (a wedged poll loop stops the pings).
+// Marks the loop alive once a second, refreshes STATUS= every 10 s, and pings the
+// systemd watchdog every half WatchdogSec, but only while the poll loop makes progress
+// (app/watchdog.hpp): a wedged loop stops the pings and systemd restarts us. Running on
+// the loop itself, a blocked thread stops them too.
 net::awaitable<void> heartbeat(daemon_state& d) {
+  using std::chrono::steady_clock;
   asio::steady_timer timer(d.ioc);
-  auto status_at = std::chrono::steady_clock::now();
   const auto watchdog = d.notifier.watchdog_interval();
+  auto next_status = steady_clock::now();
+  auto next_ping = next_status;
   while (!d.stopping) {
-    const auto now = wall_now();
-    d.last_loop_turn = now;
-    const auto st = d.eng->status();
-    const bool progressing =
-        st.last_loop_iteration && now - *st.last_loop_iteration < std::chrono::seconds{10};
-    if (watchdog && progressing) d.notifier.watchdog();
-    if (std::chrono::steady_clock::now() >= status_at) {
-      d.notifier.status(d.status_line());
-      status_at = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    auto now = steady_clock::now();
+    d.last_loop_turn = wall_now();
+    if (watchdog && now >= next_ping) {
+      auto health = judge_poll_loop(d.eng->status().loop, now, watchdog_limits::from(d.cfg.poll));
+      if (health.progressing()) {
+        d.notifier.watchdog();
+        next_ping = now + *watchdog;
+        if (d.loop == loop_state::driver_quiet || d.loop == loop_state::jobs_stuck)
+          spdlog::warn("watchdog: the poll loop progresses again, pinging systemd");
+      } else if (health.state != d.loop && health.state != loop_state::not_started) {
+        spdlog::error("watchdog: not pinging systemd: {}", health.problem);
+        next_status = now;  // say so in STATUS= now, not at the next refresh
+      }
+      d.loop = health.state;
+      d.loop_problem = health.state == loop_state::not_started ? "" : std::move(health.problem);
     }
-    timer.expires_after(std::chrono::seconds{1});
+    if (now >= next_status) {
+      d.notifier.status(d.status_line());
+      next_status = now + std::chrono::seconds{10};
+    }
+    auto wake = now + std::chrono::seconds{1};
+    if (watchdog && next_ping > now && next_ping < wake) wake = next_ping;
+    timer.expires_at(wake);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }

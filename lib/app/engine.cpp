@@ -237,6 +237,7 @@ net::awaitable<void> engine::run() {
   while (!stopping_) {
     last_iteration_ = wall_now();
     const auto now_m = mono_now();
+    last_turn_ = now_m;
     const std::size_t limit = std::max<std::uint32_t>(cfg_.poll.max_in_flight, 1);
     if (in_flight_ < limit) {
       for (auto& job : scheduler_.pop_due(now_m, limit - in_flight_)) {
@@ -245,6 +246,7 @@ net::awaitable<void> engine::run() {
         // max_in_flight/max_rate, one at a time, but a long round must not hold a slot
         // that task polls need.
         ++(job.key.type == job_type::sample_quality ? rounds_in_flight_ : in_flight_);
+        last_job_activity_ = now_m;
         asio::co_spawn(ex_, run_job(std::move(job), api_), asio::detached);
       }
     }
@@ -288,6 +290,7 @@ net::awaitable<void> engine::run_job(due_job job, std::shared_ptr<modelarts::api
   }
   finished_first(job.key);
   --(job.key.type == job_type::sample_quality ? rounds_in_flight_ : in_flight_);
+  last_job_activity_ = mono_now();
   wake();
 }
 
@@ -613,6 +616,10 @@ engine_status engine::status() const {
   s.auth_problem = auth_ok_.has_value() ? auth_problem_ : "no API response yet";
   s.last_error = last_error_;
   s.last_loop_iteration = last_iteration_;
+  s.loop.driver_turn = last_turn_;
+  s.loop.job_activity = last_job_activity_;
+  s.loop.in_flight = in_flight_;
+  s.loop.slots = std::max<std::uint32_t>(cfg_.poll.max_in_flight, 1);
   return s;
 }
 

@@ -27,6 +27,7 @@
 // Threading: everything runs on the one executor given to the constructor.
 #pragma once
 
+#include "app/watchdog.hpp"
 #include "config/config.hpp"
 #include "core/scheduler.hpp"
 #include "core/tracker.hpp"
@@ -78,6 +79,7 @@ struct engine_status {
   std::string auth_problem;  // why auth is failing (never a secret)
   std::string last_error;    // the latest poll or store failure, for STATUS=
   std::optional<sys_time> last_loop_iteration;
+  loop_progress loop;  // what the systemd watchdog judges (app/watchdog.hpp)
 };
 
 class engine {
@@ -171,6 +173,8 @@ class engine {
   std::string auth_problem_;
   std::string last_error_;
   std::optional<sys_time> last_iteration_;
+  std::optional<mono_time> last_turn_;          // driver iteration, monotonic
+  std::optional<mono_time> last_job_activity_;  // a job started or finished
   workforce_hook workforce_hook_;
   sample_round sample_round_;
 };

@@ -632,7 +632,8 @@ class Daemon:
 
     @classmethod
     def start(cls, testcase, sim, watches, poll=None, extra="", workdir=None, env=None,
-              args=(), timeout=30.0, expect_clean_exit=True, cloud=None, state_path=None):
+              args=(), timeout=30.0, expect_clean_exit=True, cloud=None, state_path=None,
+              prefix=()):
         """state_path: the state database (default: state.db in the work directory)."""
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="lw-daemon-")
@@ -648,6 +649,7 @@ class Daemon:
                  "HUAWEICLOUD_SDK_PASSWORD": sim.password}
         d.env.update(env or {})
         d.args = list(args)
+        d.prefix = list(prefix)  # runs labelwatchd through a wrapper (e.g. sd_notify.exec_prefix)
         d.launch(timeout)
         return d
 
@@ -663,12 +665,13 @@ class Daemon:
         self.runs = 0
         self.env = {}
         self.args = []
+        self.prefix = []
 
     def launch(self, timeout=30.0):
         """Starts labelwatchd (again) and waits for its daemon_started event."""
         self.runs += 1
         seen = len(self.events("daemon_started"))
-        argv = [bin_path("labelwatchd"), "--config", self.config_path] + self.args
+        argv = self.prefix + [bin_path("labelwatchd"), "--config", self.config_path] + self.args
         self.process = Process(argv, self.workdir, f"labelwatchd-{self.runs}", env=self.env,
                                testcase=self.testcase, expect_clean_exit=self.expect_clean_exit)
 
