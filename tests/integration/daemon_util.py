@@ -21,7 +21,7 @@ import urllib.parse
 
 import harness
 
-__all__ = ["start", "request", "Reply", "write_secret"]
+__all__ = ["prepare", "start", "request", "Reply", "write_secret"]
 
 
 def _toml_value(v):
@@ -32,6 +32,15 @@ def start(testcase, sim, watches, poll=None, server=None, events=None, extra="",
           timeout=30.0, expect_clean_exit=True):
     """A running harness.Daemon whose [server] and [events] tables carry `server` and
     `events` (dicts of TOML keys) in addition to what the harness writes."""
+    d = prepare(testcase, sim, watches, poll, server, events, extra, env, expect_clean_exit)
+    d.launch(timeout)
+    return d
+
+
+def prepare(testcase, sim, watches, poll=None, server=None, events=None, extra="", env=None,
+            expect_clean_exit=True):
+    """The same as start() without launching: config file and environment are ready
+    (d.config_path, d.env)."""
     workdir = tempfile.mkdtemp(prefix="lw-daemon-")
     testcase.addCleanup(harness._rmtree, workdir)  # noqa: SLF001
     d = harness.Daemon(testcase, workdir, expect_clean_exit)
@@ -48,7 +57,6 @@ def start(testcase, sim, watches, poll=None, server=None, events=None, extra="",
              "HUAWEICLOUD_SDK_PASSWORD": sim.password}
     d.env.update(env or {})
     d.args = []
-    d.launch(timeout)
     return d
 
 

@@ -55,14 +55,17 @@ class Receiver:
     (delivery id, event name, status answered, index of the key that verified the
     signature or None); `accepted` holds the parsed bodies answered 2xx, in arrival order.
 
-    mode: "ok" answers 204; "unavailable" answers 503 with Retry-After: 1; refuse(event
-    doc) -> status or None overrides per event. down()/up() close and reopen the port
+    mode: "ok" answers 204; "unavailable" answers 503 with Retry-After: 1; "hang" holds
+    each request until `release` is set, then closes the connection unanswered;
+    refuse(event doc) -> status or None overrides per event. down()/up() close and reopen the port
     (existing connections are cut)."""
 
     def __init__(self, testcase, keys, cert, key):
         self.keys = [k.encode() for k in keys]
         self.mode = "ok"
         self.refuse = None
+        self.hung = 0
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self.attempts = []
         self.accepted = []
@@ -74,6 +77,7 @@ class Receiver:
         self._server = None
         self.up()
         testcase.addCleanup(self.down)
+        testcase.addCleanup(self.release.set)
 
     def url(self, path="/hooks/labelwatch"):
         return f"https://127.0.0.1:{self.port}{path}"
@@ -132,6 +136,19 @@ class Receiver:
                 key_index = i
         doc = json.loads(body)
         status = 204
+        if self.mode == "hang":
+            # Holds the request until released; then drops the connection unanswered
+            # (the daemon gave up on it long before).
+            with self.lock:
+                self.hung += 1
+            self.release.wait(60)
+            with self.lock:
+                self.attempts.append({"delivery": h.headers.get("X-Labelwatch-Delivery"),
+                                      "event": h.headers.get("X-Labelwatch-Event"),
+                                      "content_type": h.headers.get("Content-Type"),
+                                      "status": 0, "key": key_index, "doc": doc})
+            h.close_connection = True
+            return
         if key_index is None:
             status = 401
         elif self.refuse and self.refuse(doc):
@@ -355,6 +372,41 @@ class Webhook(unittest.TestCase):
         self.more_events(d, 1)
         self.wait_all_delivered(d, r)
         self.assertTrue(all(a["key"] == 1 for a in r.snapshot()[1][reloaded:]))
+
+    def test_a_hanging_receiver_never_slows_polling(self):
+        r = Receiver(self, [self.secret], self.cert, self.key)
+        r.mode = "hang"
+        d = self.start(r)
+        d.wait_event("task_discovered", 30, task_id=AUTO)
+        harness.poll_until(lambda: r.hung >= 1, 20, what="a request stuck at the receiver")
+        # While the webhook request hangs, new tasks are discovered and logged on time
+        # (discover_interval 1s) and scrapes answer at once.
+        for _ in range(3):
+            start = time.monotonic()
+            self.more_events(d, 1)
+            self.assertLess(time.monotonic() - start, 8)
+            start = time.monotonic()
+            self.assertIn("modelarts_auto_task_status", d.metrics())
+            self.assertLess(time.monotonic() - start, 1)
+        d.wait_event("task_status_changed", 20, task_id=AUTO, to="succeeded")
+        # The receiver answers again: everything arrives, in order, once.
+        r.mode = "ok"
+        r.release.set()
+        accepted, logged = self.wait_all_delivered(d, r, timeout=90)
+        self.assertEqual(accepted, logged)
+        self.assertEqual(dropped(d), 0)
+
+    def test_an_unusable_secret_stops_the_start_with_a_clear_message(self):
+        empty = daemon_util.write_secret(self, "webhook-secret", "")  # just a newline
+        d = daemon_util.prepare(self, self.sim, WATCH, events={
+            "webhook_url": f"https://127.0.0.1:9/hooks/{self.url_token}",
+            "webhook_secret_file": empty})
+        run = subprocess.run([harness.bin_path("labelwatchd"), "--config", d.config_path],
+                             capture_output=True, text=True, env=dict(os.environ, **d.env),
+                             timeout=60)
+        self.assertEqual(run.returncode, 2, run.stderr)
+        self.assertIn(f"[events] webhook secret file {empty} is empty", run.stderr)
+        self.assertNotIn(self.url_token, run.stderr + run.stdout)
 
     def test_sigterm_flushes_the_queue_within_its_bound(self):
         r = Receiver(self, [self.secret], self.cert, self.key)
