@@ -18,6 +18,7 @@
 #include "observe/http_handler.hpp"
 #include "observe/metrics.hpp"
 #include "rules/executor.hpp"
+#include "observe/webhook.hpp"
 #include "store/store.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -66,6 +67,7 @@ struct daemon_state final : observe::state_source {
   observe::event_fanout events;
   std::shared_ptr<observe::event_sink> log_sink;
   std::shared_ptr<observe::event_ring> ring;
+  std::shared_ptr<observe::webhook_sink> webhook;
   std::shared_ptr<api_stack> stack;
   std::unique_ptr<sample_quality_monitor> samples;
   std::unique_ptr<engine> eng;
@@ -148,7 +150,33 @@ bool make_sinks(daemon_state& d, const config::events_config& ev) {
   d.events.clear();
   d.events.add(d.log_sink);
   d.events.add(d.ring);
+  d.events.add(d.webhook);
+  d.metrics.declare_event_sink(d.log_sink->name());
   return true;
+}
+
+// Starts, re-points or removes the webhook sink; `endpoint` is nullopt without webhook_url.
+void apply_webhook(daemon_state& d, std::optional<observe::webhook_endpoint> endpoint) {
+  if (endpoint && d.webhook) {
+    d.webhook->reconfigure(std::move(*endpoint));
+    return;
+  }
+  if (!endpoint && !d.webhook) return;
+  if (d.webhook) {
+    d.webhook->stop();
+    d.webhook.reset();
+  } else {
+    spdlog::info("webhook: delivering events to {}", endpoint->display);
+    d.webhook = std::make_shared<observe::webhook_sink>(
+        d.ioc.get_executor(), std::move(*endpoint), observe::webhook_options{},
+        [&d] { d.metrics.count_event_dropped("webhook"); });
+    d.webhook->start();
+    d.metrics.declare_event_sink(d.webhook->name());
+  }
+  d.events.clear();
+  d.events.add(d.log_sink);
+  d.events.add(d.ring);
+  d.events.add(d.webhook);
 }
 
 // SIGHUP: read the file again and apply it as a difference, or keep the old one.
@@ -162,7 +190,14 @@ void reload(daemon_state& d) {
   auto next = load_config(d.options.config_path, messages);
   std::vector<std::string> errors;
   std::shared_ptr<api_stack> stack;
+  std::optional<observe::webhook_endpoint> hook;
   if (next) {
+    // Reads the webhook secret again; an unreadable one rejects the whole reload.
+    auto made_hook = observe::make_webhook_endpoint(d.ioc.get_executor(), next->events);
+    if (made_hook)
+      hook = std::move(*made_hook);
+    else
+      errors.push_back(made_hook.error());
     const bool keep_http =
         same_transport(d.cfg.cloud, d.cfg.poll, next->cloud, next->poll);
     auto made = make_api_stack(d.ioc.get_executor(), next->cloud, next->auth, next->poll,
@@ -215,6 +250,7 @@ void reload(daemon_state& d) {
     spdlog::warn("[state] path changes take effect at the next restart");
   if (next->events.log != d.cfg.events.log && !make_sinks(d, next->events))
     spdlog::warn("[events] log kept at its previous target");
+  apply_webhook(d, std::move(hook));
 
   const bool kept_connections = stack->http == d.stack->http;
   d.stack = std::move(stack);
@@ -249,6 +285,11 @@ net::awaitable<void> shutdown(daemon_state& d) {
   const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
   drained = co_await d.acceptance->drain(std::max(left, milliseconds{0})) && drained;
   if (!drained) spdlog::warn("stopping: abandoned requests still in flight after the bound");
+  if (d.webhook) {
+    const auto hook = d.webhook;
+    const bool delivered = co_await hook->flush(d.options.webhook_flush_bound);
+    if (delivered) spdlog::info("stopping: every webhook event was delivered");
+  }
   if (d.server) d.server->stop();
   // Whatever is left (abandoned requests, sessions past their grace) is destroyed with
   // the io_context; the store is flushed and closed after the loop.
@@ -331,6 +372,12 @@ int run(daemon_state& d) {
   d.ring = std::make_shared<observe::event_ring>(d.cfg.events.recent_events);
   if (!make_sinks(d, d.cfg.events)) return exit_startup;
   d.events.on_drop([&d](std::string_view sink) { d.metrics.count_event_dropped(sink); });
+  auto hook = observe::make_webhook_endpoint(d.ioc.get_executor(), d.cfg.events);
+  if (!hook) {
+    spdlog::critical("{}", hook.error());
+    return exit_startup;
+  }
+  apply_webhook(d, std::move(*hook));
 
   auto stack = make_api_stack(d.ioc.get_executor(), d.cfg.cloud, d.cfg.auth, d.cfg.poll,
                               &d.api_observer);

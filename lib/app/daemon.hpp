@@ -22,6 +22,8 @@ struct daemon_options {
   bool reset_state = false;  // move an unusable state database aside and start fresh
   // After SIGTERM: how long in-flight requests may take before they are abandoned.
   std::chrono::milliseconds drain_bound{std::chrono::seconds{10}};
+  // After the drain: how long queued webhook events may take to go out.
+  std::chrono::milliseconds webhook_flush_bound{std::chrono::seconds{5}};
   // /healthz turns 503 when the event loop has not turned for this long.
   std::chrono::milliseconds loop_stall_after{std::chrono::seconds{30}};
   // Called once the daemon is up (HTTP server listening), with its base URL; the demo

@@ -125,4 +125,34 @@ credential_result<secret> load_password(const config::auth_config& auth, const e
                   false, env);
 }
 
+credential_result<std::optional<secret>> load_webhook_secret(const config::events_config& events,
+                                                             const env_lookup& env) {
+  using out = credential_result<std::optional<secret>>;
+  constexpr std::string_view what = "webhook secret";
+  const auto from = [](credential_result<secret> r) -> out {
+    if (!r) return {boost::system::in_place_error, r.error()};
+    return std::optional<secret>(std::move(*r));
+  };
+  if (!events.webhook_secret_file.empty()) {
+    const auto path = resolve_credential_path(events.webhook_secret_file, env);
+    auto content = read_file(path, what);
+    if (!content) return {boost::system::in_place_error, content.error()};
+    return from(parse_credential(std::move(*content), "webhook secret file " + path, false));
+  }
+  if (auto value = env(k_env_webhook_secret); value && !value->empty())
+    return from(parse_credential(std::move(*value),
+                                 "webhook secret from environment variable " +
+                                     std::string(k_env_webhook_secret),
+                                 false));
+  if (auto dir = env(k_env_credentials_directory); dir && !dir->empty()) {
+    const auto path = *dir + "/webhook-secret";
+    if (file_exists(path)) {
+      auto content = read_file(path, what);
+      if (!content) return {boost::system::in_place_error, content.error()};
+      return from(parse_credential(std::move(*content), "webhook secret file " + path, false));
+    }
+  }
+  return std::optional<secret>{};
+}
+
 }  // namespace labelwatch::auth

@@ -31,6 +31,7 @@ inline constexpr std::string_view k_env_access_key = "HUAWEICLOUD_SDK_AK";
 inline constexpr std::string_view k_env_secret_key = "HUAWEICLOUD_SDK_SK";
 inline constexpr std::string_view k_env_password = "HUAWEICLOUD_SDK_PASSWORD";
 inline constexpr std::string_view k_env_credentials_directory = "CREDENTIALS_DIRECTORY";
+inline constexpr std::string_view k_env_webhook_secret = "LABELWATCH_WEBHOOK_SECRET";
 
 struct aksk_credentials {
   secret access_key;
@@ -51,6 +52,14 @@ credential_result<aksk_credentials> load_aksk(const config::auth_config& auth,
 // The IAM password for [auth] method = "token".
 credential_result<secret> load_password(const config::auth_config& auth,
                                         const env_lookup& env = process_environment());
+
+// The key that signs webhook requests: [events] webhook_secret_file, else the
+// environment variable LABELWATCH_WEBHOOK_SECRET, else $CREDENTIALS_DIRECTORY/webhook-secret
+// when that file exists. nullopt when none of them is set: the webhook posts unsigned.
+// Same file rules as above (one trailing newline dropped; empty, multi-line or NUL is an
+// error); errors name the file or variable, never the content.
+credential_result<std::optional<secret>> load_webhook_secret(
+    const config::events_config& events, const env_lookup& env = process_environment());
 
 // ---- the pieces, exposed for tests ---------------------------------------------------
 

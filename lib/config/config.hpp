@@ -86,6 +86,7 @@ struct events_config {
   std::string log = "stdout";  // "stdout" | "journal" | a file path
   std::string webhook_url;
   std::string webhook_secret_file;
+  std::string webhook_ca_file;  // extra PEM bundle for the receiver; empty: system store only
   std::uint32_t webhook_queue_size = 1000;
   std::size_t recent_events = 500;  // in-memory ring behind /api/v1/events
 };

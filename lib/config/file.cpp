@@ -92,6 +92,7 @@ class checker {
     file("server.tls_key_file", cfg_.server.tls_key_file, true);
     file("server.basic_auth_password_file", cfg_.server.basic_auth_password_file, true);
     file("events.webhook_secret_file", cfg_.events.webhook_secret_file, true);
+    file("events.webhook_ca_file", cfg_.events.webhook_ca_file, false);
     writable("state.path", cfg_.state.path);
     if (cfg_.events.log != "stdout" && cfg_.events.log != "journal")
       writable("events.log", cfg_.events.log);

@@ -179,7 +179,23 @@ std::string url_problem(std::string_view text, url_use use) {
     if (!parse_port(u.port(), false, port)) return "has an invalid port; expected 1..65535";
   }
   if (u.has_fragment()) return "must not have a #fragment";
-  if (use == url_use::webhook) return {};
+  // Plain http only to this machine: events, tokens and data must not cross the network
+  // in clear text.
+  bool loopback = false;
+  switch (u.host_type()) {
+    case urls::host_type::ipv4: loopback = u.host_ipv4_address().is_loopback(); break;
+    case urls::host_type::ipv6: loopback = u.host_ipv6_address().is_loopback(); break;
+    case urls::host_type::name: {
+      const auto host = u.encoded_host();
+      loopback = ascii_iequals(std::string_view{host.data(), host.size()}, "localhost");
+      break;
+    }
+    default: break;
+  }
+  constexpr std::string_view k_https_only =
+      "must start with https://; plain http:// is allowed only for loopback hosts "
+      "(127.0.0.1, ::1, localhost), for tests";
+  if (use == url_use::webhook) return http && !loopback ? std::string(k_https_only) : std::string();
   if (u.has_query()) return "must not have a ?query";
   if (!u.encoded_path().empty() && u.encoded_path() != "/")
     return use == url_use::proxy ? "must not have a path; expected a proxy URL such as \"http://proxy:3128\""
@@ -189,22 +205,7 @@ std::string url_problem(std::string_view text, url_use use) {
     if (!http) return "must start with http:// (the proxy is reached with HTTP CONNECT)";
     return {};
   }
-  if (http) {
-    bool loopback = false;
-    switch (u.host_type()) {
-      case urls::host_type::ipv4: loopback = u.host_ipv4_address().is_loopback(); break;
-      case urls::host_type::ipv6: loopback = u.host_ipv6_address().is_loopback(); break;
-      case urls::host_type::name: {
-        const auto host = u.encoded_host();
-        loopback = ascii_iequals(std::string_view{host.data(), host.size()}, "localhost");
-        break;
-      }
-      default: break;
-    }
-    if (!loopback)
-      return "must start with https://; plain http:// is allowed only for loopback hosts "
-             "(127.0.0.1, ::1, localhost), for tests";
-  }
+  if (http && !loopback) return std::string(k_https_only);
   return {};
 }
 
@@ -829,11 +830,15 @@ void read_events(context& ctx, const toml::table* table, events_config& e) {
       e.webhook_url = *v;
   }
   read_path(t, "webhook_secret_file", e.webhook_secret_file);
+  read_path(t, "webhook_ca_file", e.webhook_ca_file);
   t.integer_in("webhook_queue_size", 1, 1'000'000, e.webhook_queue_size);
   t.integer_in("recent_events", 1, 100'000, e.recent_events);
   if (t.given("webhook_secret_file") && !t.given("webhook_url"))
     t.error("webhook_secret_file", "webhook_secret_file is set but webhook_url is not; set webhook_url "
                                    "or remove the secret");
+  if (t.given("webhook_ca_file") && !t.given("webhook_url"))
+    t.error("webhook_ca_file", "webhook_ca_file is set but webhook_url is not; set webhook_url or "
+                               "remove webhook_ca_file");
   t.finish();
 }
 

@@ -238,7 +238,16 @@ awaitable<void> serve(std::shared_ptr<http_server::state> st, Stream& stream, se
         const bool keep = req.keep_alive() && res.keep_alive() && !st->stopping;
         if (!opt.server_header.empty() && res.find(http::field::server) == res.end())
           res.set(http::field::server, opt.server_header);
-        res.prepare_payload();
+        if (req.method() == http::verb::head) {
+          // RFC 9110 9.3.2: the header a GET would carry, Content-Length included, and no
+          // body. A Content-Length the handler set (the GET body's length) is kept;
+          // otherwise the body it produced as for GET gives the length.
+          if (res.find(http::field::content_length) == res.end() && !res.chunked())
+            res.content_length(res.body().size());
+          res.body().clear();
+        } else {
+          res.prepare_payload();
+        }
         res.keep_alive(keep);
         if (!co_await write_response(stream, res, opt)) co_return;
         if (!keep) co_return co_await close_stream(stream);

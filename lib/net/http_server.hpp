@@ -76,6 +76,9 @@ struct reply {
 
 // Produces the reply to one request. Runs on the server's strand; may co_await.
 // Exceptions are caught by the session, logged, and answered with 500.
+// Content-Length is set by the server from the body, except for HEAD: the response then
+// keeps the Content-Length the handler set (the length GET would send) or, when it set
+// none, takes its body's length; the body itself is never sent.
 using handler = std::function<awaitable<reply>(const http_request&, const peer_info&)>;
 
 struct server_options {

@@ -668,6 +668,10 @@ void metrics::count_event_dropped(std::string_view sink) {
   impl_->events_dropped.Add({{"sink", std::string(sink)}}).Increment();
 }
 
+void metrics::declare_event_sink(std::string_view sink) {
+  impl_->events_dropped.Add({{"sink", std::string(sink)}});
+}
+
 void metrics::set_tracked_tasks(task_kind kind, std::size_t n) {
   auto& m = *impl_;
   auto*& g = m.tracked_slots[static_cast<std::size_t>(kind)];

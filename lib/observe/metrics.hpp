@@ -146,6 +146,10 @@ class metrics {
   // file on a full disk, stalled stdout reader, webhook queue overflow). Wire it to
   // event_fanout::on_drop.
   void count_event_dropped(std::string_view sink);
+  // Creates the sink's series at 0 (idempotent). Call it for every configured sink: a
+  // counter that first appears at 1 hides that first increase from increase() and
+  // rate(), so an alert on drops would miss a single burst.
+  void declare_event_sink(std::string_view sink);
 
   // labelwatch_scheduler_lag_seconds: due -> started, one observation per job.
   void observe_scheduler_lag(double seconds);

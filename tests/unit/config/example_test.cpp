@@ -78,7 +78,7 @@ TEST(example, mentions_every_key) {
         "sample_quality_interval", "max_samples_per_round", "sample_label_names",
         "low_confidence_median", "listen", "tls_cert_file", "tls_key_file", "basic_auth_user",
         "basic_auth_password_file", "max_connections", "idle_timeout", "path", "transition_retention",
-        "log", "webhook_url", "webhook_secret_file", "webhook_queue_size", "recent_events", "enabled",
+        "log", "webhook_url", "webhook_secret_file", "webhook_ca_file", "webhook_queue_size", "recent_events", "enabled",
         "max_actions_per_hour", "task_cooldown", "name", "mode", "datasets", "when_status",
         "min_pass_rate", "max_pass_rate", "min_checked_samples", "require_sampling_complete",
         "max_conflicts", "action", "overwrite_last_result"}) {

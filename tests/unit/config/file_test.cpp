@@ -128,13 +128,14 @@ TEST_F(references, all_present_gives_nothing) {
   const auto key = write("key.pem", "x");
   const auto pw = write("pw", "x");
   const auto hook = write("hook", "x");
+  const auto hook_ca = write("hook-ca.pem", "x");
   const auto report = check(with_cloud("ca_file = \"" + ca + "\"\n[auth]\naccess_key_file = \"" + ak +
                                        "\"\nsecret_key_file = \"" + sk + "\"\n[server]\ntls_cert_file = \"" + cert +
                                        "\"\ntls_key_file = \"" + key + "\"\nbasic_auth_user = \"u\"\n"
                                        "basic_auth_password_file = \"" + pw + "\"\n[state]\npath = \"" +
                                        path("state.db") + "\"\n[events]\nlog = \"" + path("events.jsonl") +
                                        "\"\nwebhook_url = \"https://h.example\"\nwebhook_secret_file = \"" + hook +
-                                       "\"\n"));
+                                       "\"\nwebhook_ca_file = \"" + hook_ca + "\"\n"));
   EXPECT_TRUE(report.errors.empty()) << dump(report.errors);
   EXPECT_TRUE(report.notes.empty()) << dump(report.notes);
 }

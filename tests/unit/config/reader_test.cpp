@@ -250,6 +250,7 @@ transition_retention = "7d"
 log = "/var/log/labelwatch/events.jsonl"
 webhook_url = "https://hooks.example/labelwatch?channel=ops"
 webhook_secret_file = "/etc/labelwatch/webhook-secret"
+webhook_ca_file = "/etc/labelwatch/webhook-ca.pem"
 webhook_queue_size = 50
 recent_events = 20
 
@@ -307,6 +308,7 @@ overwrite_last_result = true
   EXPECT_EQ(cfg.events.log, "/var/log/labelwatch/events.jsonl");
   EXPECT_EQ(cfg.events.webhook_url, "https://hooks.example/labelwatch?channel=ops");
   EXPECT_EQ(cfg.events.webhook_secret_file, "/etc/labelwatch/webhook-secret");
+  EXPECT_EQ(cfg.events.webhook_ca_file, "/etc/labelwatch/webhook-ca.pem");
   EXPECT_EQ(cfg.events.webhook_queue_size, 50u);
   EXPECT_EQ(cfg.events.recent_events, 20u);
   EXPECT_FALSE(cfg.acceptance.enabled);

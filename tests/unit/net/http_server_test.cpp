@@ -87,6 +87,18 @@ class raw_client {
       out.append(buf, static_cast<std::size_t>(n));
     }
   }
+  // Reads exactly up to the end of a response header (byte by byte, so nothing after it
+  // is consumed): what a client does with the answer to HEAD.
+  std::string read_header_only() {
+    std::string out;
+    char c;
+    while (out.size() < 4 || out.compare(out.size() - 4, 4, "\r\n\r\n") != 0) {
+      const auto n = ::recv(fd_, &c, 1, 0);
+      if (n <= 0) return out;
+      out.push_back(c);
+    }
+    return out;
+  }
   // True when the server closed the connection (EOF or reset) within the timeout.
   bool closed_by_peer() {
     char c;
@@ -222,6 +234,41 @@ TEST_F(server_fixture, serves_requests_with_keep_alive) {
   r = c.read_response();
   EXPECT_THAT(r, HasSubstr("Connection: close"));
   EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(server_fixture, head_carries_the_get_content_length_and_no_body) {
+  // Two kinds of handler: one that answers HEAD exactly as GET (body included), one that
+  // sets the GET body's length itself and leaves the body empty (observe's endpoints).
+  start(net::server_options{},
+        [](const net::http_request& req, const net::peer_info&) -> net::awaitable<net::reply> {
+          net::reply r;
+          r.response.result(net::http::status::ok);
+          r.response.set(net::http::field::content_type, "text/plain");
+          const std::string body = "eleven char";
+          if (req.target() == "/explicit" && req.method() == net::http::verb::head) {
+            r.response.content_length(body.size() * 3);
+          } else {
+            r.response.body() = req.target() == "/explicit" ? body + body + body : body;
+          }
+          co_return r;
+        });
+  raw_client c(port());
+  ASSERT_TRUE(c.connected());
+  c.send("HEAD /as-get HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto h = c.read_header_only();
+  EXPECT_THAT(h, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(h, HasSubstr("Content-Length: 11\r\n"));
+  c.send("HEAD /explicit HTTP/1.1\r\nHost: x\r\n\r\n");
+  h = c.read_header_only();
+  EXPECT_THAT(h, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(h, HasSubstr("Content-Length: 33\r\n"));
+  // No body bytes followed either header: the next response on the same connection
+  // starts right away with its status line, and GET still gets the whole body.
+  c.send(get_request("/explicit"));
+  const auto r = c.read_response();
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(r, HasSubstr("Content-Length: 33\r\n"));
+  EXPECT_THAT(r, HasSubstr("\r\n\r\neleven chareleven chareleven char"));
 }
 
 TEST_F(server_fixture, oversized_header_gets_431_and_oversized_body_413) {

@@ -360,7 +360,10 @@ TEST(metrics, counters_and_self_series) {
   m.set_tracked_tasks(task_kind::auto_labeling, 3);
   m.set_tracked_tasks(task_kind::workforce, 5);
   m.set_config_reload_successful(false);
+  m.declare_event_sink("webhook");
+  m.declare_event_sink("file");
   m.count_event_dropped("file");
+  m.declare_event_sink("file");  // idempotent: keeps the count
   m.set_token_expiry(from_unix_ms(1606270800000));
   const auto body = m.serialize();
   EXPECT_THAT(
@@ -396,6 +399,7 @@ TEST(metrics, counters_and_self_series) {
           "labelwatch_config_last_reload_successful 0",
           "# TYPE labelwatch_events_dropped_total counter",
           R"(labelwatch_events_dropped_total{sink="file"} 1)",
+          R"(labelwatch_events_dropped_total{sink="webhook"} 0)",
           "labelwatch_auth_token_expiry_timestamp_seconds 1606270800",
           R"(labelwatch_build_info{version="1.2.3"} 1)",
       }));
