@@ -244,7 +244,8 @@ class DaemonRun:
         seen = len(self.started_events())
         env = {"HUAWEICLOUD_SDK_AK": self.sim.ak, "HUAWEICLOUD_SDK_SK": self.sim.sk}
         argv = pinned(self.args.daemon_core,
-                      [os.path.join(self.args.bin_dir, "labelwatchd"), "--config", self.config])
+                      self.args.daemon_prefix.split()
+                      + [os.path.join(self.args.bin_dir, "labelwatchd"), "--config", self.config])
         t_exec = time.time()
         self.proc = harness.Process(argv, self.workdir, f"labelwatchd-{self.runs}", env=env)
 
@@ -656,6 +657,9 @@ def main():
     p.add_argument("--sim-core", type=int, default=1, help="core for labelwatch-sim and the bench")
     p.add_argument("--build-dir", default=os.environ.get("LABELWATCH_BUILD_DIR",
                                                          os.path.join(SOURCE, "build")))
+    p.add_argument("--daemon-prefix", default="",
+                   help="command prefix for labelwatchd, e.g. \"valgrind --tool=callgrind\" "
+                        "to profile it under the bench's load")
     p.add_argument("--json", help="write every measurement here")
     p.add_argument("--plot", help="write a PNG of CPU per poll and lag across N (gnuplot)")
     p.add_argument("--quick", action="store_true",

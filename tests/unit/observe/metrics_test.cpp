@@ -500,6 +500,8 @@ TEST(metrics, every_design_family_is_registered) {
                          "modelarts_auto_annotation_hard_samples",
                          "modelarts_auto_annotation_hard_reasons",
                          "labelwatch_sample_round_last_success_timestamp_seconds",
-                         "labelwatch_events_dropped_total"}));
-  EXPECT_EQ(names.size(), 30u);
+                         "labelwatch_events_dropped_total",
+                         "labelwatch_scheduler_lag_seconds",
+                         "labelwatch_state_write_errors_total"}));
+  EXPECT_EQ(names.size(), 32u);
 }
