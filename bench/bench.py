@@ -58,12 +58,17 @@ class BenchError(Exception):
 # /proc readings
 
 
-def cpu_seconds(pid):
-    """utime + stime of the whole process (all threads), in seconds."""
+def cpu_times(pid):
+    """(utime, stime) of the whole process (all threads), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rpartition(")")[2].split()
     # fields[0] is field 3 (state): utime is field 14, stime field 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid):
+    """utime + stime of the whole process (all threads), in seconds."""
+    return sum(cpu_times(pid))
 
 
 def memory_kib(pid):
@@ -301,7 +306,10 @@ def measure_point(args, n, interval_s, log):
         harness.poll_until(lambda: d.get("/readyz")[0].status == 200,
                            max(60, 3 * interval_s), interval=0.2, what="/readyz")
         t_ready = time.monotonic()
-        wait_until(t_ready + args.warmup_intervals * interval_s, journal)
+        # Like a Prometheus server, scrape all along: the window then sees steady-state
+        # scrapes, not the first one (which renders every series).
+        wait_until(t_ready + args.warmup_intervals * interval_s, journal,
+                   scrape=lambda: d.get("/metrics"), scrape_every=args.scrape_every)
         journal.restart_from_now()
 
         pid = d.proc.pid
@@ -344,9 +352,13 @@ def measure_point(args, n, interval_s, log):
     return result
 
 
-def wait_until(deadline, journal):
+def wait_until(deadline, journal, scrape=None, scrape_every=None):
     # Keep draining the journal while waiting so it never overflows.
+    next_scrape = time.monotonic()
     while time.monotonic() < deadline:
+        if scrape is not None and time.monotonic() >= next_scrape:
+            scrape()
+            next_scrape += scrape_every
         journal.read()
         journal.entries.clear()
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
@@ -368,7 +380,7 @@ def measure_window(args, d, pid, journal, log):
     lag_before = parse_histogram(r.body.decode(), lag_name)
     t0_wall = time.time()
     t0 = time.monotonic()
-    cpu0 = cpu_seconds(pid)
+    user0, sys0 = cpu_times(pid)
     rss = []
     next_scrape = t0 + args.scrape_every
     end = t0 + args.duration
@@ -383,7 +395,7 @@ def measure_window(args, d, pid, journal, log):
         rss.append(memory_kib(pid)["VmRSS"])
         journal.read()
         time.sleep(min(1.0, max(0.0, end - time.monotonic())))
-    cpu1 = cpu_seconds(pid)
+    user1, sys1 = cpu_times(pid)
     t1_wall = time.time()
     t1 = time.monotonic()
     mem = memory_kib(pid)
@@ -395,9 +407,11 @@ def measure_window(args, d, pid, journal, log):
     polls, errors, gaps, targets = analyse_journal(journal.entries, t0_wall, t1_wall)
     elapsed = t1 - t0
     buckets, count = histogram_delta(lag_before, lag_after)
-    cpu = cpu1 - cpu0
+    cpu = (user1 - user0) + (sys1 - sys0)
     out = {
         "window_s": elapsed,
+        "cpu_user_s": user1 - user0,
+        "cpu_sys_s": sys1 - sys0,
         "polls": polls,
         "poll_errors": errors,
         "achieved_rate": polls / elapsed,
@@ -417,7 +431,8 @@ def measure_window(args, d, pid, journal, log):
     }
     out["gaps"] = gaps
     log(f"  window {elapsed:.1f}s: {polls} polls ({polls / elapsed:.1f}/s), "
-        f"CPU {cpu:.2f}s = {out['cpu_us_per_poll'] or 0:.1f} us/poll, "
+        f"CPU {cpu:.2f}s (user {user1 - user0:.2f}, sys {sys1 - sys0:.2f}) = "
+        f"{out['cpu_us_per_poll'] or 0:.1f} us/poll, "
         f"lag p99 {fmt_ms(out['lag_p99_s'])}")
     return out
 
