@@ -2,6 +2,7 @@
 #include "observe/metrics.hpp"
 
 #include "modelarts/api_error.hpp"
+#include "observe/task_series.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -28,9 +29,7 @@ using prometheus::Gauge;
 using prometheus::Histogram;
 using prometheus::Labels;
 
-constexpr std::size_t k_auto_statuses = 8;       // 7 documented + unknown
 constexpr std::size_t k_workforce_statuses = 9;  // 8 documented + unknown
-constexpr std::size_t k_no_status = std::numeric_limits<std::size_t>::max();
 
 // Label values of modelarts_workforce_task_samples{state} and
 // modelarts_workforce_worker_samples{state}, in SampleStats field order.
@@ -97,10 +96,6 @@ std::string sanitise_label_value(std::string_view raw) {
   return out;
 }
 
-Labels task_labels(const task_key& key) {
-  return Labels{{"dataset_id", key.dataset_id}, {"task_id", key.task_id}};
-}
-
 Labels with(Labels base, std::string_view name, std::string_view value) {
   base.emplace(std::string(name), std::string(value));
   return base;
@@ -131,6 +126,52 @@ void remove_all(Family<T>& family, std::array<T*, N>& slots) {
   for (auto*& s : slots) remove(family, s);
 }
 
+// Labels of the per-task families beyond dataset_id and task_id (task_series.hpp). The
+// record's strings hold task_name, algorithm_type, then worker ids (metrics::impl).
+using label_list = std::vector<prometheus::ClientMetric::Label>;
+
+void label_none(const detail::task_record&, std::uint32_t, label_list&) {}
+
+void label_auto_info(const detail::task_record& t, std::uint32_t, label_list& out) {
+  out.push_back({"algorithm_type", t.strings.size() > 1 ? t.strings[1] : std::string{}});
+  out.push_back({"task_name", t.strings.empty() ? std::string{} : t.strings[0]});
+}
+
+void label_wf_info(const detail::task_record& t, std::uint32_t, label_list& out) {
+  out.push_back({"task_name", t.strings.empty() ? std::string{} : t.strings[0]});
+}
+
+void label_auto_status(const detail::task_record&, std::uint32_t id, label_list& out) {
+  out.push_back({"status", std::string(to_string(all_auto_statuses()[id]))});
+}
+
+void label_wf_status(const detail::task_record&, std::uint32_t id, label_list& out) {
+  out.push_back({"status", std::string(to_string(all_workforce_statuses()[id]))});
+}
+
+void label_auto_samples(const detail::task_record&, std::uint32_t id, label_list& out) {
+  out.push_back({"state", std::string(k_auto_sample_states[id])});
+}
+
+void label_wf_samples(const detail::task_record&, std::uint32_t id, label_list& out) {
+  out.push_back({"state", std::string(k_sample_states[id])});
+}
+
+void label_wf_acceptance(const detail::task_record&, std::uint32_t id, label_list& out) {
+  out.push_back({"state", std::string(k_acceptance_states[id])});
+}
+
+void label_wf_worker(const detail::task_record& t, std::uint32_t id, label_list& out) {
+  // id = worker slot * 16 + state (metrics::impl::k_worker_stride).
+  const std::size_t worker = 2 + id / 16;
+  out.push_back({"state", std::string(k_sample_states[id % 16])});
+  out.push_back({"worker_id", worker < t.strings.size() ? t.strings[worker] : std::string{}});
+}
+
+void label_last_success(const detail::task_record& t, std::uint32_t, label_list& out) {
+  out.push_back({"kind", std::string(to_string(t.key.kind))});
+}
+
 struct string_hash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const noexcept {
@@ -140,34 +181,6 @@ struct string_hash {
 
 template <class V>
 using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
-
-struct auto_series {
-  Gauge* info = nullptr;
-  std::string info_name, info_algorithm;
-  std::array<Gauge*, k_auto_statuses> status{};
-  std::size_t current = k_no_status;
-  Gauge* progress = nullptr;
-  std::array<Gauge*, k_auto_sample_states.size()> samples{};
-  Gauge* status_since = nullptr;
-  Gauge* last_success = nullptr;
-};
-
-using worker_series = std::array<Gauge*, k_sample_states.size()>;
-
-struct workforce_series {
-  Gauge* info = nullptr;
-  std::string info_name;
-  std::array<Gauge*, k_workforce_statuses> status{};
-  std::size_t current = k_no_status;
-  std::array<Gauge*, k_sample_states.size()> samples{};
-  Gauge* pass_ratio = nullptr;
-  Gauge* score = nullptr;
-  Gauge* check_ratio = nullptr;
-  std::array<Gauge*, k_acceptance_states.size()> acceptance{};
-  string_map<worker_series> workers;
-  Gauge* status_since = nullptr;
-  Gauge* last_success = nullptr;
-};
 
 struct api_operation {
   Histogram* duration = nullptr;
@@ -231,49 +244,57 @@ struct metrics::impl {
   Family<Histogram>& histogram(const std::string& name, const std::string& help) {
     return add(prometheus::BuildHistogram(), name, help);
   }
+  // A family of per-task series: kept by `tasks` below, not by the registry.
+  std::vector<detail::task_family> task_specs;
+  std::uint8_t task_gauge(const std::string& name, const std::string& help,
+                          detail::labeller labels) {
+    names.push_back(name);
+    task_specs.push_back({name, help, labels});
+    return static_cast<std::uint8_t>(task_specs.size() - 1);
+  }
 
   // Domain: auto-labeling tasks.
-  Family<Gauge>& auto_info =
-      gauge("modelarts_auto_task_info",
-            "Auto-labeling task metadata; always 1. Labels: task_name, algorithm_type.");
-  Family<Gauge>& auto_status = gauge(
+  const std::uint8_t auto_info =
+      task_gauge("modelarts_auto_task_info",
+            "Auto-labeling task metadata; always 1. Labels: task_name, algorithm_type.", label_auto_info);
+  const std::uint8_t auto_status = task_gauge(
       "modelarts_auto_task_status",
-      "Auto-labeling task status as a state set: 1 for the current status, 0 for the others.");
-  Family<Gauge>& auto_progress =
-      gauge("modelarts_auto_task_progress_ratio",
-            "Auto-labeling task progress as reported by ModelArts, 0 to 1.");
-  Family<Gauge>& auto_samples =
-      gauge("modelarts_auto_task_samples",
-            "Samples of an auto-labeling task by state (total, annotated, unconfirmed).");
-  Family<Gauge>& auto_since =
-      gauge("modelarts_auto_task_status_since_timestamp_seconds",
-            "Unix time when labelwatch first saw the auto-labeling task in its current status.");
+      "Auto-labeling task status as a state set: 1 for the current status, 0 for the others.", label_auto_status);
+  const std::uint8_t auto_progress =
+      task_gauge("modelarts_auto_task_progress_ratio",
+            "Auto-labeling task progress as reported by ModelArts, 0 to 1.", label_none);
+  const std::uint8_t auto_samples =
+      task_gauge("modelarts_auto_task_samples",
+            "Samples of an auto-labeling task by state (total, annotated, unconfirmed).", label_auto_samples);
+  const std::uint8_t auto_since =
+      task_gauge("modelarts_auto_task_status_since_timestamp_seconds",
+            "Unix time when labelwatch first saw the auto-labeling task in its current status.", label_none);
 
   // Domain: team labeling (workforce) tasks.
-  Family<Gauge>& wf_info = gauge("modelarts_workforce_task_info",
-                                 "Team labeling task metadata; always 1. Label: task_name.");
-  Family<Gauge>& wf_status = gauge(
+  const std::uint8_t wf_info = task_gauge("modelarts_workforce_task_info",
+                                 "Team labeling task metadata; always 1. Label: task_name.", label_wf_info);
+  const std::uint8_t wf_status = task_gauge(
       "modelarts_workforce_task_status",
-      "Team labeling task status as a state set: 1 for the current status, 0 for the others.");
-  Family<Gauge>& wf_samples =
-      gauge("modelarts_workforce_task_samples",
-            "Samples of a team labeling task by state, from its sample_stats.");
-  Family<Gauge>& wf_pass = gauge("modelarts_workforce_task_pass_ratio",
-                                 "Acceptance pass rate of a team labeling task, 0 to 1.");
-  Family<Gauge>& wf_score =
-      gauge("modelarts_workforce_task_score", "Average acceptance score of a team labeling task.");
-  Family<Gauge>& wf_check = gauge("modelarts_workforce_task_check_ratio",
-                                  "Acceptance (check) ratio of a team labeling task, 0 to 1.");
-  Family<Gauge>& wf_acceptance = gauge(
+      "Team labeling task status as a state set: 1 for the current status, 0 for the others.", label_wf_status);
+  const std::uint8_t wf_samples =
+      task_gauge("modelarts_workforce_task_samples",
+            "Samples of a team labeling task by state, from its sample_stats.", label_wf_samples);
+  const std::uint8_t wf_pass = task_gauge("modelarts_workforce_task_pass_ratio",
+                                 "Acceptance pass rate of a team labeling task, 0 to 1.", label_none);
+  const std::uint8_t wf_score =
+      task_gauge("modelarts_workforce_task_score", "Average acceptance score of a team labeling task.", label_none);
+  const std::uint8_t wf_check = task_gauge("modelarts_workforce_task_check_ratio",
+                                  "Acceptance (check) ratio of a team labeling task, 0 to 1.", label_none);
+  const std::uint8_t wf_acceptance = task_gauge(
       "modelarts_workforce_acceptance_samples",
-      "Samples of the current acceptance check by state, from checking_task_desc.checking_stats.");
-  Family<Gauge>& wf_worker =
-      gauge("modelarts_workforce_worker_samples",
+      "Samples of the current acceptance check by state, from checking_task_desc.checking_stats.", label_wf_acceptance);
+  const std::uint8_t wf_worker =
+      task_gauge("modelarts_workforce_worker_samples",
             "Samples of one team member's share of a team labeling task by state "
-            "(only with worker_metrics = true).");
-  Family<Gauge>& wf_since =
-      gauge("modelarts_workforce_task_status_since_timestamp_seconds",
-            "Unix time when labelwatch first saw the team labeling task in its current status.");
+            "(only with worker_metrics = true).", label_wf_worker);
+  const std::uint8_t wf_since =
+      task_gauge("modelarts_workforce_task_status_since_timestamp_seconds",
+            "Unix time when labelwatch first saw the team labeling task in its current status.", label_none);
 
   Family<Counter>& transitions =
       counter("modelarts_task_transitions_total",
@@ -324,8 +345,8 @@ struct metrics::impl {
       "Events a sink could not deliver (write failure, stalled reader, full queue), by sink.");
   Family<Gauge>& tracked =
       gauge("labelwatch_tracked_tasks", "Tasks labelwatch currently watches, by kind.");
-  Family<Gauge>& last_success = gauge("labelwatch_task_last_success_timestamp_seconds",
-                                      "Unix time of the last successful read of a task.");
+  const std::uint8_t last_success = task_gauge("labelwatch_task_last_success_timestamp_seconds",
+                                      "Unix time of the last successful read of a task.", label_last_success);
   Family<Gauge>& reload_ok =
       gauge("labelwatch_config_last_reload_successful",
             "1 if the last configuration load or reload succeeded, 0 if it was rejected.");
@@ -340,8 +361,8 @@ struct metrics::impl {
       "labelwatch_state_write_errors_total",
       "State store transactions that failed (their writes are kept and retried), by reason.");
 
-  std::unordered_map<task_key, auto_series, task_key_hash> auto_tasks;
-  std::unordered_map<task_key, workforce_series, task_key_hash> workforce_tasks;
+  // After every task_gauge() above: built from task_specs.
+  detail::task_series tasks{std::move(task_specs)};
   std::array<Counter*, 2 * k_workforce_statuses * k_workforce_statuses> transition_slots{};
   string_map<api_operation> api_ops;
   string_map<std::array<Counter*, 16>> poll_error_slots;  // by errc class 0..9, rest "other"
@@ -352,76 +373,60 @@ struct metrics::impl {
 
   // ---- helpers ----
 
-  template <std::size_t N>
-  void set_state_set(Family<Gauge>& family, std::array<Gauge*, N>& slots, std::size_t& current,
-                     const task_key& key, std::size_t index) {
-    if (slots[0] == nullptr) {
-      const Labels base = task_labels(key);
-      for (std::size_t i = 0; i < N; ++i)
-        slots[i] = &family.Add(with(base, "status", status_name_at(key.kind, i)));
+  // The task's labels beyond dataset_id and task_id live in task_record::strings.
+  static constexpr std::size_t k_name = 0, k_algorithm = 1, k_first_worker = 2;
+  // Worker series ids: worker slot * k_worker_stride + state index.
+  static constexpr std::uint32_t k_worker_stride = 16;
+
+  void set_info(detail::task_record& t, std::uint8_t family, const std::string& name,
+                const std::string& algorithm) {
+    if (t.strings.size() < k_first_worker) t.strings.resize(k_first_worker);
+    if (t.strings[k_name] != name || t.strings[k_algorithm] != algorithm) {
+      t.strings[k_name] = name;
+      t.strings[k_algorithm] = algorithm;
+      detail::task_series::touch(t, auto_info);
+      detail::task_series::touch(t, wf_info);
     }
-    if (current == index) return;
-    if (current != k_no_status) slots[current]->Set(0.0);
-    slots[index]->Set(1.0);
-    current = index;
+    detail::task_series::set(t, family, 0, 1.0);
   }
 
-  void set_last_success(Gauge*& slot, const task_key& key, sys_time t) {
-    set_optional(last_success, slot, to_unix_seconds(t),
-                 [&] { return with(task_labels(key), "kind", to_string(key.kind)); });
+  // A state set: every status of the kind, 1 for the current one, 0 for the others.
+  static void set_state_set(detail::task_record& t, std::uint8_t family, std::size_t statuses,
+                            std::size_t index) {
+    for (std::size_t i = 0; i < statuses; ++i)
+      detail::task_series::set(t, family, static_cast<std::uint32_t>(i), i == index ? 1.0 : 0.0);
   }
 
-  void remove_series(auto_series& s) {
-    remove(auto_info, s.info);
-    remove_all(auto_status, s.status);
-    remove(auto_progress, s.progress);
-    remove_all(auto_samples, s.samples);
-    remove(auto_since, s.status_since);
-    remove(last_success, s.last_success);
+  void remove_workers(detail::task_record& t) {
+    detail::task_series::erase_if(t, wf_worker, [](std::uint32_t) { return true; });
+    if (t.strings.size() > k_first_worker) t.strings.resize(k_first_worker);
   }
 
-  void remove_workers(workforce_series& s) {
-    for (auto& [id, slots] : s.workers) remove_all(wf_worker, slots);
-    s.workers.clear();
-  }
-
-  void remove_series(workforce_series& s) {
-    remove(wf_info, s.info);
-    remove_all(wf_status, s.status);
-    remove_all(wf_samples, s.samples);
-    remove(wf_pass, s.pass_ratio);
-    remove(wf_score, s.score);
-    remove(wf_check, s.check_ratio);
-    remove_all(wf_acceptance, s.acceptance);
-    remove_workers(s);
-    remove(wf_since, s.status_since);
-    remove(last_success, s.last_success);
-  }
-
-  void update_workers(workforce_series& s, const task_key& key,
-                      const std::vector<modelarts::worker_task>& workers) {
-    // Drop members that left the task.
-    for (auto it = s.workers.begin(); it != s.workers.end();) {
-      const bool present = std::any_of(workers.begin(), workers.end(),
-                                       [&](const auto& w) { return w.worker_id == it->first; });
-      if (present) {
-        ++it;
-      } else {
-        remove_all(wf_worker, it->second);
-        it = s.workers.erase(it);
-      }
+  void update_workers(detail::task_record& t, const std::vector<modelarts::worker_task>& workers) {
+    // Worker ids in first-seen order; a repeated id updates the same series.
+    std::vector<std::string_view> ids;
+    for (const auto& w : workers)
+      if (!w.worker_id.empty() && std::find(ids.begin(), ids.end(), w.worker_id) == ids.end())
+        ids.push_back(w.worker_id);
+    const bool same = t.strings.size() == k_first_worker + ids.size() &&
+                      std::equal(ids.begin(), ids.end(), t.strings.begin() + k_first_worker);
+    if (!same) {
+      // Members joined or left: the ids behind the slots moved, so start over.
+      remove_workers(t);
+      t.strings.resize(k_first_worker);
+      for (auto id : ids) t.strings.emplace_back(id);
+      detail::task_series::touch(t, wf_worker);
     }
     for (const auto& w : workers) {
       if (w.worker_id.empty()) continue;
-      auto it = s.workers.find(std::string_view(w.worker_id));
-      if (it == s.workers.end()) it = s.workers.emplace(w.worker_id, worker_series{}).first;
+      const auto slot = static_cast<std::uint32_t>(
+          std::find(ids.begin(), ids.end(), w.worker_id) - ids.begin());
       const auto values =
           w.stats ? sample_values(*w.stats) : std::array<std::optional<std::int64_t>, 9>{};
       for (std::size_t i = 0; i < k_sample_states.size(); ++i) {
-        set_optional(wf_worker, it->second[i], as_double(values[i]), [&] {
-          return with(with(task_labels(key), "worker_id", w.worker_id), "state",
-                      k_sample_states[i]);
-        });
+        detail::task_series::set(t, wf_worker,
+                                 slot * k_worker_stride + static_cast<std::uint32_t>(i),
+                                 as_double(values[i]));
       }
     }
   }
@@ -465,30 +470,22 @@ prometheus::Registry& metrics::registry() noexcept {
 }
 
 std::size_t metrics::task_count() const noexcept {
-  return impl_->auto_tasks.size() + impl_->workforce_tasks.size();
+  return impl_->tasks.size();
 }
 
 void metrics::update_auto_task(const task_key& key, const modelarts::auto_task& task,
                                sys_time status_since, sys_time last_success) {
+  using detail::task_series;
   auto& m = *impl_;
-  auto& s = m.auto_tasks[key];
+  auto& t = m.tasks.record(key);
 
-  const std::string& algorithm = task.config.algorithm_type;
-  if (s.info == nullptr || s.info_name != task.task_name || s.info_algorithm != algorithm) {
-    remove(m.auto_info, s.info);
-    s.info = &m.auto_info.Add(
-        with(with(task_labels(key), "task_name", task.task_name), "algorithm_type", algorithm));
-    s.info->Set(1.0);
-    s.info_name = task.task_name;
-    s.info_algorithm = algorithm;
-  }
-
-  m.set_state_set(m.auto_status, s.status, s.current, key,
-                  status_index(task_kind::auto_labeling, task.status_code));
+  m.set_info(t, m.auto_info, task.task_name, task.config.algorithm_type);
+  impl::set_state_set(t, m.auto_status, all_auto_statuses().size(),
+                      status_index(task_kind::auto_labeling, task.status_code));
 
   std::optional<double> progress;
   if (auto p = finite(task.progress)) progress = std::clamp(*p / 100.0, 0.0, 1.0);
-  set_optional(m.auto_progress, s.progress, progress, [&] { return task_labels(key); });
+  task_series::set(t, m.auto_progress, 0, progress);
 
   const auto* r = task.result ? &*task.result : nullptr;
   const std::array<std::optional<std::int64_t>, 3> counts{
@@ -498,43 +495,32 @@ void metrics::update_auto_task(const task_key& key, const modelarts::auto_task& 
                                   : (r ? r->annotated_sample_count : std::nullopt),
       task.unconfirmed_sample_count ? task.unconfirmed_sample_count
                                     : (r ? r->unconfirmed_sample_count : std::nullopt)};
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    set_optional(m.auto_samples, s.samples[i], as_double(counts[i]),
-                 [&] { return with(task_labels(key), "state", k_auto_sample_states[i]); });
-  }
+  for (std::size_t i = 0; i < counts.size(); ++i)
+    task_series::set(t, m.auto_samples, static_cast<std::uint32_t>(i), as_double(counts[i]));
 
-  set_optional(m.auto_since, s.status_since, to_unix_seconds(status_since),
-               [&] { return task_labels(key); });
-  m.set_last_success(s.last_success, key, last_success);
+  task_series::set(t, m.auto_since, 0, to_unix_seconds(status_since));
+  task_series::set(t, m.last_success, 0, to_unix_seconds(last_success));
 }
 
 void metrics::update_workforce_task(const task_key& key, const modelarts::workforce_task& task,
                                     sys_time status_since, sys_time last_success,
                                     bool worker_metrics) {
+  using detail::task_series;
   auto& m = *impl_;
-  auto& s = m.workforce_tasks[key];
+  auto& t = m.tasks.record(key);
 
-  if (s.info == nullptr || s.info_name != task.task_name) {
-    remove(m.wf_info, s.info);
-    s.info = &m.wf_info.Add(with(task_labels(key), "task_name", task.task_name));
-    s.info->Set(1.0);
-    s.info_name = task.task_name;
-  }
-
-  m.set_state_set(m.wf_status, s.status, s.current, key,
-                  status_index(task_kind::workforce, task.status_code));
+  m.set_info(t, m.wf_info, task.task_name, {});
+  impl::set_state_set(t, m.wf_status, all_workforce_statuses().size(),
+                      status_index(task_kind::workforce, task.status_code));
 
   const auto values =
       task.stats ? sample_values(*task.stats) : std::array<std::optional<std::int64_t>, 9>{};
-  for (std::size_t i = 0; i < k_sample_states.size(); ++i) {
-    set_optional(m.wf_samples, s.samples[i], as_double(values[i]),
-                 [&] { return with(task_labels(key), "state", k_sample_states[i]); });
-  }
+  for (std::size_t i = 0; i < k_sample_states.size(); ++i)
+    task_series::set(t, m.wf_samples, static_cast<std::uint32_t>(i), as_double(values[i]));
 
-  const auto labels = [&] { return task_labels(key); };
-  set_optional(m.wf_pass, s.pass_ratio, ratio(task.pass_rate), labels);
-  set_optional(m.wf_score, s.score, finite(task.score), labels);
-  set_optional(m.wf_check, s.check_ratio, ratio(task.check_rate), labels);
+  task_series::set(t, m.wf_pass, 0, ratio(task.pass_rate));
+  task_series::set(t, m.wf_score, 0, finite(task.score));
+  task_series::set(t, m.wf_check, 0, ratio(task.check_rate));
 
   const modelarts::check_task_stats* cs = nullptr;
   if (task.checking && task.checking->checking_stats) cs = &*task.checking->checking_stats;
@@ -542,37 +528,21 @@ void metrics::update_workforce_task(const task_key& key, const modelarts::workfo
       cs ? cs->sampled_sample_count : std::nullopt, cs ? cs->checked_sample_count : std::nullopt,
       cs ? cs->accepted_sample_count : std::nullopt, cs ? cs->rejected_sample_count : std::nullopt,
       cs ? cs->unchecked_sample_count : std::nullopt};
-  for (std::size_t i = 0; i < acceptance.size(); ++i) {
-    set_optional(m.wf_acceptance, s.acceptance[i], as_double(acceptance[i]),
-                 [&] { return with(task_labels(key), "state", k_acceptance_states[i]); });
-  }
+  for (std::size_t i = 0; i < acceptance.size(); ++i)
+    task_series::set(t, m.wf_acceptance, static_cast<std::uint32_t>(i), as_double(acceptance[i]));
 
   if (worker_metrics) {
-    m.update_workers(s, key, task.workers);
+    m.update_workers(t, task.workers);
   } else {
-    m.remove_workers(s);
+    m.remove_workers(t);
   }
 
-  set_optional(m.wf_since, s.status_since, to_unix_seconds(status_since), labels);
-  m.set_last_success(s.last_success, key, last_success);
+  task_series::set(t, m.wf_since, 0, to_unix_seconds(status_since));
+  task_series::set(t, m.last_success, 0, to_unix_seconds(last_success));
 }
 
 bool metrics::remove_task(const task_key& key) {
-  // Both tables are searched: a key is stored where its document type put it, which a
-  // caller mixing kinds up could make differ from key.kind.
-  auto& m = *impl_;
-  bool removed = false;
-  if (const auto it = m.auto_tasks.find(key); it != m.auto_tasks.end()) {
-    m.remove_series(it->second);
-    m.auto_tasks.erase(it);
-    removed = true;
-  }
-  if (const auto it = m.workforce_tasks.find(key); it != m.workforce_tasks.end()) {
-    m.remove_series(it->second);
-    m.workforce_tasks.erase(it);
-    removed = true;
-  }
-  return removed;
+  return impl_->tasks.remove(key);
 }
 
 void metrics::count_transition(task_kind kind, std::int64_t from_code, std::int64_t to_code) {
@@ -772,7 +742,10 @@ bool metrics::remove_sample_quality(const std::string& dataset_id) {
 }
 
 std::string metrics::serialize() const {
-  return prometheus::TextSerializer{}.Serialize(impl_->registry.Collect());
+  std::string out;
+  impl_->tasks.serialize(out);
+  detail::serialize_families(out, impl_->registry.Collect());
+  return out;
 }
 
 std::vector<std::string> metrics::family_names() const {

@@ -11,13 +11,15 @@
 // - every series of a task disappears with `remove_task`.
 //
 // Threading: not thread-safe. Every member, `serialize()` included, must be called from
-// one thread (the daemon's event loop). prometheus-cpp locks its own families, so a
-// Collect() racing an update is memory-safe, but the per-task caches here are not.
+// one thread (the daemon's event loop): the per-task series and their rendered text are
+// plain data owned by this object.
 //
-// Cost: updating a task that already has its series is a hash lookup plus a store per
-// value (references to the series are cached per task); label maps are built only when a
-// series is created. Removing a series is linear in the size of its family
-// (prometheus-cpp 1.0 searches by pointer), so removing one task out of N costs O(N).
+// Cost (issue 9): the per-task series (every modelarts_* task family and
+// labelwatch_task_last_success_timestamp_seconds) are not prometheus::Family objects but
+// compact rows rendered by prometheus-cpp's TextSerializer and cached per row
+// (task_series.hpp). Updating a task is a hash lookup plus a compare per value; a scrape
+// renders only the rows that changed since the previous one and copies the rest; removing
+// a task is O(1). The other families stay in the prometheus::Registry.
 #pragma once
 
 #include "core/error.hpp"
@@ -185,6 +187,7 @@ class metrics {
   // alert rules and dashboards.
   std::vector<std::string> family_names() const;
 
+  // The registry of every family except the per-task ones (see "Cost" above).
   prometheus::Registry& registry() noexcept;
 
  private:
