@@ -12,6 +12,11 @@ scripts/setup-deps.sh
 jobs=$(nproc)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/labelwatch-ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+# Paths relative to the checkout and no build directory in the hash: a fresh clone
+# anywhere reuses what an earlier build compiled (the debug info's directory is the
+# only thing that differs).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 start=$(date +%s)
 
 echo "== build (gcc, -Werror)"
