@@ -56,8 +56,10 @@ response_read finish_response_read(response_parser& parser, error_code ec, std::
                ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) {
       std::string what = "response truncated: the connection closed after " +
                          std::to_string(parser.get().body().size()) + " body bytes";
-      if (const auto len = parser.content_length(); len && parser.is_header_done())
-        what += " of " + std::to_string(*len);
+      // content_length() asserts (Debug) unless the header is complete: ask that first.
+      if (parser.is_header_done()) {
+        if (const auto len = parser.content_length()) what += " of " + std::to_string(*len);
+      }
       out.error = read_failure(errc::network, std::move(what));
     } else if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
       out.error = read_failure(errc::network, "invalid HTTP response: " + ec.message());

@@ -40,6 +40,9 @@ class DaemonHttp(unittest.TestCase):
         cls.sim = daemon_util.start_observe_sim(cls._holder)
         cls.d = daemon_util.start(cls._holder, cls.sim, OBS_WATCH)
         harness.poll_until(lambda: cls.d.task(OBS_XSS), 30, what="tasks polled")
+        # The first poll round over: every task's families exist from here on.
+        harness.poll_until(lambda: cls.d.get("/readyz").status == 200, 30,
+                           what="/readyz 200")
 
     @classmethod
     def tearDownClass(cls):
