@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -193,6 +194,7 @@ open_options open_options::from(const config::state_config& state) {
   open_options o;
   o.path = state.path;
   o.transition_retention = state.transition_retention;
+  o.commit_window = milliseconds{10};
   return o;
 }
 
@@ -229,6 +231,8 @@ struct state_store::impl {
     virtual bool writes() const noexcept { return false; }
     // Whether the op's write is kept for the next transaction when this one fails.
     virtual bool kept_on_failure() const noexcept { return false; }
+    // Whether the op may wait up to open_options::commit_window for company.
+    virtual bool may_gather() const noexcept { return false; }
     // Inside the transaction. Throws sqlite_error to fail the whole transaction.
     virtual void write(impl&) {}
     // After the transaction (txn_error: it failed). Delivers the result.
@@ -258,6 +262,7 @@ struct state_store::impl {
   bool retry_now = false;                      // a page-limit change asks for a retry
   bool stopping = false;
   bool closed = false;
+  bool gathering = false;  // the writer waits out a commit window
   // Taken by the writer for the transaction under way: still pending for stats().
   std::size_t inflight_tasks = 0, inflight_transitions = 0;
 
@@ -276,10 +281,13 @@ struct state_store::impl {
       return;
     }
     if (batch) merge_locked(std::move(*batch));
+    // While the writer gathers commits, more of them need not wake it: that wake-up per
+    // commit is the cost the window saves.
+    const bool wake = !gathering || (o && !o->may_gather());
     if (o) ops.push_back(std::move(o));
     new_work = true;
     lk.unlock();
-    cv.notify_one();
+    if (wake) cv.notify_one();
   }
 
   void merge_locked(write_batch batch) {
@@ -307,7 +315,21 @@ struct state_store::impl {
         if (stopping) break;
         const bool has_data =
             !pending_tasks.empty() || !pending_transitions.empty() || !kept_ops.empty();
-        if (!ops.empty()) break;  // someone waits (or reads): go now
+        if (!ops.empty()) {
+          // Commits that can wait wait a little for each other: one fsync for many.
+          // Anything else (a ledger write, a read, a flush) goes at once.
+          if (opts.commit_window > milliseconds::zero() && !retry_at &&
+              std::all_of(ops.begin(), ops.end(), [](const auto& o) { return o->may_gather(); })) {
+            if (!gather_until) gather_until = steady::now() + opts.commit_window;
+            if (steady::now() < *gather_until) {
+              gathering = true;
+              cv.wait_until(lk, *gather_until);
+              gathering = false;
+              continue;
+            }
+          }
+          break;  // someone waits (or reads): go now
+        }
         if (has_data) {
           if (retry_at && !new_work && !retry_now) {
             if (steady::now() >= *retry_at) break;
@@ -577,7 +599,9 @@ using impl = state_store::impl;
 // Waits for the transaction that carries everything submitted before it.
 class waiter_op final : public impl::op {
  public:
-  explicit waiter_op(completion<store_result<void>> c) : done_(std::move(c)) {}
+  explicit waiter_op(completion<store_result<void>> c, bool gather = false)
+      : done_(std::move(c)), gather_(gather) {}
+  bool may_gather() const noexcept override { return gather_; }
   void finish(impl&, const std::optional<store_error>& txn_error) override {
     if (txn_error)
       done_(*txn_error);
@@ -588,6 +612,7 @@ class waiter_op final : public impl::op {
 
  private:
   completion<store_result<void>> done_;
+  bool gather_ = false;
 };
 
 // A read, run after the transaction so it sees every write submitted before it.
@@ -946,7 +971,9 @@ net::awaitable<store_result<void>> state_store::commit(write_batch batch) {
   // The batch lives in this coroutine frame until the initiation has merged it.
   co_return co_await async_op<store_result<void>>(
       *impl_, &batch,
-      [](completion<store_result<void>> c) { return std::make_unique<waiter_op>(std::move(c)); });
+      [](completion<store_result<void>> c) {
+        return std::make_unique<waiter_op>(std::move(c), /*gather=*/true);
+      });
 }
 
 net::awaitable<store_result<void>> state_store::flush() {
