@@ -28,7 +28,14 @@ target_compile_definitions(labelwatch_settings INTERFACE
   BOOST_BEAST_SEPARATE_COMPILATION
   BOOST_ASIO_NO_DEPRECATED
   BOOST_BEAST_USE_STD_STRING_VIEW
-  $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
+  $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>
+  # Boost assertions go through lib/core/boost_assert.cpp, which lets one assertion that
+  # is wrong in Boost 1.81 through (see there) and aborts on every other.
+  $<$<CONFIG:Debug>:BOOST_ENABLE_ASSERT_DEBUG_HANDLER>)
+# Every target that sees the definition defines the handler itself: no link-order
+# question between the static libraries.
+target_sources(labelwatch_settings INTERFACE
+  $<$<CONFIG:Debug>:${PROJECT_SOURCE_DIR}/lib/core/boost_assert.cpp>)
 
 if(LABELWATCH_SANITIZE)
   # clang 14 cannot emit -fsanitize=function checks inside C++20 coroutine frames
