@@ -309,6 +309,13 @@ net::awaitable<void> handle_signals(daemon_state& d) {
       reload(d);
       continue;
     }
+    // Asio puts SIG_DFL back when the set goes away, and a second Ctrl-C (or timeout(1)
+    // signalling its whole process group) would then kill us before the store is closed:
+    // from here on these signals are ignored; systemd still has SIGKILL.
+    signals.clear();
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);  // no reload while stopping
     co_await shutdown(d);
     co_return;
   }

@@ -112,6 +112,22 @@ class Shutdown(unittest.TestCase):
         self.assertLess(took, 5)
         self.assertEqual(integrity(d.state_path), "ok")
 
+    def test_signals_during_the_drain_change_nothing(self):
+        # A second Ctrl-C, timeout(1) signalling its whole process group, or a reload
+        # racing a stop: the stop that began goes on and ends cleanly.
+        d = self.start()
+        self.hold_next_poll(kind="delay", delay="3s")
+        d.process.proc.send_signal(signal.SIGTERM)
+        harness.poll_until(lambda: "stopping" in d.process.stderr(), 5, what="stopping")
+        for signo in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
+            d.process.proc.send_signal(signo)
+        code = d.process.proc.wait(timeout=DRAIN_BOUND + 20)
+        self.assertEqual(code, 0, d.process.log_tail())
+        log = d.process.stderr()
+        self.assertIn("stopped", log)
+        self.assertNotIn("reload", log.split("stopping", 1)[1])
+        self.assertEqual(integrity(d.state_path), "ok")
+
 
 if __name__ == "__main__":
     unittest.main()
