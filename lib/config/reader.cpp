@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -207,6 +208,16 @@ std::string url_problem(std::string_view text, url_use use) {
   }
   if (http && !loopback) return std::string(k_https_only);
   return {};
+}
+
+// Schemes are case-insensitive (RFC 3986 3.1), so "HTTPS://" is accepted; everything
+// after the reader compares them in lower case, the canonical form.
+std::string with_lower_scheme(std::string_view url) {
+  std::string out{url};
+  const auto colon = out.find(':');
+  for (std::size_t i = 0; i < colon && i < out.size(); ++i)
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+  return out;
 }
 
 bool is_host_name(std::string_view h) {
@@ -549,7 +560,7 @@ void read_cloud(context& ctx, const toml::table* table, cloud_config& c) {
     if (const auto problem = url_problem(*v, url_use::endpoint); !problem.empty()) {
       t.error("endpoint", problem);
     } else {
-      c.endpoint = *v;
+      c.endpoint = with_lower_scheme(*v);
       if (c.endpoint.ends_with('/')) c.endpoint.pop_back();
     }
   } else if (!t.has("endpoint")) {
@@ -576,7 +587,7 @@ void read_cloud(context& ctx, const toml::table* table, cloud_config& c) {
     if (const auto problem = url_problem(*v, url_use::proxy); !problem.empty())
       t.error("proxy", problem);
     else
-      c.proxy = *v;
+      c.proxy = with_lower_scheme(*v);
   }
   t.finish();
 }
@@ -602,7 +613,7 @@ void read_auth(context& ctx, const toml::table* table, auth_config& a) {
     if (const auto problem = url_problem(*v, url_use::endpoint); !problem.empty()) {
       t.error("iam_endpoint", problem);
     } else {
-      a.iam_endpoint = *v;
+      a.iam_endpoint = with_lower_scheme(*v);
       if (a.iam_endpoint.ends_with('/')) a.iam_endpoint.pop_back();
     }
   }
@@ -827,7 +838,7 @@ void read_events(context& ctx, const toml::table* table, events_config& e) {
     if (const auto problem = url_problem(*v, url_use::webhook); !problem.empty())
       t.error("webhook_url", problem);
     else
-      e.webhook_url = *v;
+      e.webhook_url = with_lower_scheme(*v);
   }
   read_path(t, "webhook_secret_file", e.webhook_secret_file);
   read_path(t, "webhook_ca_file", e.webhook_ca_file);

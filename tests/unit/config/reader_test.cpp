@@ -338,6 +338,23 @@ TEST(reader, plain_http_is_accepted_for_loopback_hosts_only) {
   }
 }
 
+// Found by the config fuzz target: "Https://" was accepted but kept as written, while
+// everything after the reader expects the canonical lower-case scheme.
+TEST(reader, url_schemes_are_case_insensitive_and_kept_in_lower_case) {
+  const auto cfg = parse_ok(
+      "[cloud]\nendpoint = \"Https://modelarts.cn-north-4.myhuaweicloud.com\"\nproject_id = \"p\"\n"
+      "proxy = \"HTTP://proxy.example.com:3128\"\n"
+      "[auth]\nmethod = \"token\"\niam_endpoint = \"HTTPS://iam.cn-north-4.myhuaweicloud.com\"\n"
+      "domain_name = \"d\"\nuser_name = \"u\"\n"
+      "[events]\nwebhook_url = \"hTTps://hooks.example.com/Path/X\"\n"
+      "webhook_secret_file = \"/etc/labelwatch/webhook.secret\"\n"
+      "[[watch]]\ndataset_id = \"d1\"\ndiscover = true\n");
+  EXPECT_EQ(cfg.cloud.endpoint, "https://modelarts.cn-north-4.myhuaweicloud.com");
+  EXPECT_EQ(cfg.cloud.proxy, "http://proxy.example.com:3128");
+  EXPECT_EQ(cfg.auth.iam_endpoint, "https://iam.cn-north-4.myhuaweicloud.com");
+  EXPECT_EQ(cfg.events.webhook_url, "https://hooks.example.com/Path/X");  // the path as written
+}
+
 TEST(reader, auth_none_needs_nothing) {
   const auto cfg = parse_ok(with_cloud("[auth]\nmethod = \"none\"\n"));
   EXPECT_EQ(cfg.auth.method, auth_method::none);
