@@ -472,6 +472,10 @@ net::awaitable<void> engine::discover(const due_job& job, modelarts::api_client&
     }
     // New, or gone and listed again: poll it now.
     watch(key, false, true, now_m);
+    // What the first discovery finds belongs to the first round: /readyz means every
+    // task known at start-up has been polled (and its series exported) once.
+    if (!first_round_done_ && first_round_pending_.contains(job.key))
+      first_round_pending_.insert(job_key::poll(key));
     ++added;
   }
   if (added > 0) {
