@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup-deps.sh --runtime
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/labelwatch-ccache}
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 cmake -S . -B build-demo -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DLABELWATCH_BUILD_TESTS=OFF -DLABELWATCH_BUILD_BENCH=OFF >/dev/null
 cmake --build build-demo -j"$(nproc)" --target labelwatchd
