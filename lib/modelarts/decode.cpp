@@ -3,6 +3,7 @@
 #include "modelarts/decode.hpp"
 
 #include "core/error.hpp"
+#include "core/utf8.hpp"
 #include "modelarts/json_reader.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
@@ -325,34 +326,6 @@ decode_result<page<T>> decode_page(std::string_view body, std::string_view items
 
 constexpr std::size_t k_error_msg_max = 512;
 constexpr std::size_t k_error_field_max = 128;
-
-// Length of the well-formed UTF-8 sequence at s[i], or 0 when it is malformed
-// (overlong forms, surrogates and code points past U+10FFFF included).
-std::size_t utf8_sequence(std::string_view s, std::size_t i) noexcept {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
-}
 
 // One printable line of at most `max` bytes of valid UTF-8: whitespace and control
 // runs become one space, malformed bytes become U+FFFD, ends are trimmed. Error text
