@@ -63,6 +63,23 @@ task_key workforce_key(const store::ledger_entry& e) {
   return task_key{task_kind::workforce, e.dataset_id, e.task_id};
 }
 
+// The ledger row of the decision `v` chose for `key` (no outcome, no time yet).
+store::ledger_entry ledger_entry_for(const task_key& key, const verdict& v, acceptance_mode mode,
+                                     ledger_state state) {
+  const auto& d = *v.chosen;
+  store::ledger_entry e;
+  e.dataset_id = key.dataset_id;
+  e.task_id = key.task_id;
+  e.checking_task_id = v.figures.checking_task_id;
+  e.mode = mode;
+  e.rule = d.rule;
+  e.action = d.action;
+  e.overwrite_last_result = d.overwrite_last_result;
+  e.explanation = json_text(explain(v));
+  e.state = state;
+  return e;
+}
+
 }  // namespace
 
 std::string_view to_string(crash_point p) noexcept {
@@ -514,17 +531,7 @@ void executor::dispatch_non_action(const task_key& key, const std::string& task_
 
 net::awaitable<void> executor::record_dry_run(const task_key& key, const std::string& task_name,
                                               const verdict& v) {
-  const auto& d = *v.chosen;
-  store::ledger_entry e;
-  e.dataset_id = key.dataset_id;
-  e.task_id = key.task_id;
-  e.checking_task_id = v.figures.checking_task_id;
-  e.mode = acceptance_mode::dry_run;
-  e.rule = d.rule;
-  e.action = d.action;
-  e.overwrite_last_result = d.overwrite_last_result;
-  e.explanation = json_text(explain(v));
-  e.state = ledger_state::done;
+  auto e = ledger_entry_for(key, v, acceptance_mode::dry_run, ledger_state::done);
   e.outcome.message = "dry-run: nothing was sent";
   e.created_at = now();
   auto r = co_await store_.ledger_begin(std::move(e));
@@ -574,16 +581,7 @@ net::awaitable<void> executor::enforce(const task_key& key, const std::string& t
     co_return;
   }
 
-  store::ledger_entry e;
-  e.dataset_id = key.dataset_id;
-  e.task_id = key.task_id;
-  e.checking_task_id = v.figures.checking_task_id;
-  e.mode = acceptance_mode::enforce;
-  e.rule = d.rule;
-  e.action = d.action;
-  e.overwrite_last_result = d.overwrite_last_result;
-  e.explanation = json_text(explain(v));
-  e.state = ledger_state::intent;
+  auto e = ledger_entry_for(key, v, acceptance_mode::enforce, ledger_state::intent);
   e.created_at = now();
   auto begun = co_await store_.ledger_begin(std::move(e));
   if (!begun) {
